@@ -16,6 +16,7 @@ from ..normalize import Normalized
 from ..types import Category, Direction, Finding, Message, Severity
 
 if TYPE_CHECKING:
+    from ..keys import KeyRing
     from ..state.base import StateStore
 
 __all__ = ["Context", "Detector", "DetectorTimeout", "finding"]
@@ -33,7 +34,10 @@ class Context:
     - ``settings``: this detector's own settings from the policy;
     - ``state``: the shared state store (fingerprints, opt-outs, counters), or None;
     - ``regions``: ISO 3166 region hints (policy first, then the message's ``metadata.region``);
-    - ``deadline``: ``time.perf_counter()`` value after which the detector should stop.
+    - ``deadline``: ``time.perf_counter()`` value after which the detector should stop;
+    - ``keys``: the key ring (per-tenant keys for fingerprints), or None;
+    - ``shared``: scratch space shared by the detectors of ONE check (e.g. PII matches computed once
+      and reused by the leakage detector under key ``"pii.matches"``).
     """
 
     norm: Normalized
@@ -41,6 +45,7 @@ class Context:
     state: StateStore | None = None
     regions: tuple[str, ...] = ()
     deadline: float | None = None
+    keys: KeyRing | None = None
     shared: dict[str, Any] = field(default_factory=dict)
 
     @property
