@@ -1,0 +1,122 @@
+"""``Guard``: the library entry point. Built from a policy; ``check`` a message, get a ``Verdict``.
+
+Guard wires the pipeline to its sinks: the audit log (whose reference goes on the verdict) and any
+other sinks (metrics, monitors, breakers). The pipeline itself imports none of them. A sink that fails
+becomes a ``system`` finding that the policy decides on (fail-closed outbound escalates by default),
+never a silent loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from .config import Settings, load_settings
+from .errors import GuardlineError
+from .keys import KeyRing
+from .normalize import normalize
+from .pipeline import Pipeline, system_finding
+from .policy import Policy, decide, load_policy
+from .state.base import StateStore
+from .state.memory import MemoryStore
+from .types import AuditRef, Finding, Message, Verdict
+from .validation import parse_message
+
+__all__ = ["AuditSink", "Guard", "Sink"]
+
+log = logging.getLogger("guardline")
+
+
+class AuditSink(Protocol):
+    def append(self, message: Message, verdict: Verdict) -> AuditRef: ...
+
+    def close(self) -> None: ...
+
+
+class Sink(Protocol):
+    """Receives every verdict after the decision (metrics, monitors, breakers)."""
+
+    def handle(self, message: Message, verdict: Verdict) -> None: ...
+
+
+class Guard:
+    """Checks messages against a policy. Thread-safe; share one per process."""
+
+    def __init__(self, policy: Policy | str | Path | Mapping[str, Any] | None = None, *,
+                 state: StateStore | None = None, keys: KeyRing | None = None,
+                 audit: AuditSink | None = None, sinks: Sequence[Sink] = (),
+                 settings: Settings | None = None) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
+        self.state: StateStore = state if state is not None else MemoryStore()
+        self.keys = keys if keys is not None else KeyRing(self.settings.secret)
+        self.audit = audit
+        self.sinks = tuple(sinks)
+        self.pipeline = Pipeline(self.policy, state=self.state, keys=self.keys)
+
+    @property
+    def detector_versions(self) -> dict[str, str]:
+        return dict(self.pipeline.versions)
+
+    def check(self, message: Message | Mapping[str, Any]) -> Verdict:
+        """Check one message; raises ``InvalidInput`` for a malformed one."""
+        msg = parse_message(message, max_text_chars=self.settings.max_text_chars)
+        start = time.perf_counter()
+        findings = self.pipeline.run(msg, normalize(msg.text))
+        verdict = self._verdict(msg, findings, start)
+        if self.audit is not None:
+            try:
+                ref = self.audit.append(msg, verdict)
+            except GuardlineError as exc:
+                log.error("audit append failed: %s", type(exc).__name__)
+                findings.append(system_finding("audit", "system.audit_unavailable",
+                                               f"audit store failed: {type(exc).__name__}"))
+                verdict = self._verdict(msg, findings, start)
+            else:
+                verdict = _with(verdict, audit=ref, latency_ms=(time.perf_counter() - start) * 1000)
+        for sink in self.sinks:
+            try:
+                sink.handle(msg, verdict)
+            except Exception as exc:
+                log.error("sink %s failed: %s", type(sink).__name__, type(exc).__name__)
+                findings.append(system_finding(type(sink).__name__, "system.sink_unavailable",
+                                               f"{type(sink).__name__} failed: {type(exc).__name__}"))
+                verdict = _with(self._verdict(msg, findings, start), audit=verdict.audit)
+        return verdict
+
+    async def acheck(self, message: Message | Mapping[str, Any]) -> Verdict:
+        """``check`` without blocking the event loop."""
+        return await asyncio.to_thread(self.check, message)
+
+    def register_identifiers(self, tenant: str, customer: str, values: Iterable[str]) -> int:
+        """Record values (phones, emails, ids, names) as owned by a customer, for leakage detection."""
+        from .detectors.leakage import register_identifiers
+
+        return register_identifiers(self.state, self.keys, tenant, customer, values,
+                                    regions=self.policy.regions)
+
+    def close(self) -> None:
+        if self.audit is not None:
+            self.audit.close()
+
+    def __enter__(self) -> Guard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _verdict(self, msg: Message, findings: list[Finding], start: float) -> Verdict:
+        action, text = decide(self.policy, msg, findings)
+        return Verdict(action=action, text=text, findings=tuple(findings), policy=self.policy.id,
+                       policy_hash=self.policy.hash, message_id=msg.id, detectors=self.pipeline.versions,
+                       latency_ms=(time.perf_counter() - start) * 1000)
+
+
+def _with(v: Verdict, **changes: Any) -> Verdict:
+    from dataclasses import replace
+
+    return replace(v, **changes)

@@ -1,0 +1,48 @@
+"""Turn findings into one action and the text that may be sent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..redact import redact
+from ..types import ACTION_ORDER, Action, Category, Finding, Message
+from .schema import Policy
+
+__all__ = ["action_for", "decide"]
+
+
+def action_for(policy: Policy, finding: Finding, message: Message) -> Action:
+    """The action one finding calls for: the first matching rule, else the fail mode for system
+    findings, else the severity's default action."""
+    for rule in policy.rules:
+        if rule.matches(finding.type, finding.category, finding.severity, message.direction,
+                        message.channel):
+            return rule.action
+    if finding.category is Category.SYSTEM:
+        return policy.error_action if policy.fail_closed[message.direction] else Action.ALLOW
+    return policy.severity_actions[finding.severity]
+
+
+def decide(policy: Policy, message: Message, findings: Sequence[Finding]) -> tuple[Action, str]:
+    """The strongest action over all findings (allow < redact < escalate < block) and the text:
+    the original (allow), the redacted text (redact), or the policy's fallback (escalate, block).
+
+    A finding that asks for redaction but has no span cannot be redacted: it escalates instead.
+    """
+    action = Action.ALLOW
+    to_redact: list[Finding] = []
+    for f in findings:
+        a = action_for(policy, f, message)
+        if a is Action.REDACT:
+            if f.span is None:
+                a = Action.ESCALATE
+            else:
+                to_redact.append(f)
+        if ACTION_ORDER[a] > ACTION_ORDER[action]:
+            action = a
+    if action is Action.ALLOW:
+        return action, message.text
+    if action is Action.REDACT:
+        return action, redact(message.text, to_redact, policy.redaction)
+    language = message.metadata.get("language") if isinstance(message.metadata.get("language"), str) else None
+    return action, policy.fallback(message.channel, language, message.direction)
