@@ -26,7 +26,7 @@ from .state.memory import MemoryStore
 from .types import AuditRef, Finding, Message, Verdict
 from .validation import parse_message
 
-__all__ = ["AuditSink", "Guard", "Sink"]
+__all__ = ["AuditSink", "Guard", "Interceptor", "Sink"]
 
 log = logging.getLogger("guardline")
 
@@ -38,9 +38,16 @@ class AuditSink(Protocol):
 
 
 class Sink(Protocol):
-    """Receives every verdict after the decision (metrics, monitors, breakers)."""
+    """Receives every verdict after the decision and the audit (metrics, monitors, counters)."""
 
     def handle(self, message: Message, verdict: Verdict) -> None: ...
+
+
+class Interceptor(Protocol):
+    """May replace the policy's verdict before it is audited (an agent version's open breaker turns
+    replies into the fallback and sets ``route``). Must return a verdict; must not raise."""
+
+    def intercept(self, message: Message, verdict: Verdict, policy: Policy) -> Verdict: ...
 
 
 class Guard:
@@ -49,13 +56,14 @@ class Guard:
     def __init__(self, policy: Policy | str | Path | Mapping[str, Any] | None = None, *,
                  state: StateStore | None = None, keys: KeyRing | None = None,
                  audit: AuditSink | None = None, sinks: Sequence[Sink] = (),
-                 settings: Settings | None = None) -> None:
+                 interceptors: Sequence[Interceptor] = (), settings: Settings | None = None) -> None:
         self.settings = settings if settings is not None else load_settings()
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
         self.state: StateStore = state if state is not None else MemoryStore()
         self.keys = keys if keys is not None else KeyRing(self.settings.secret)
         self.audit = audit
         self.sinks = tuple(sinks)
+        self.interceptors = tuple(interceptors)
         self.pipeline = Pipeline(self.policy, state=self.state, keys=self.keys)
 
     @property
@@ -68,6 +76,8 @@ class Guard:
         start = time.perf_counter()
         findings = self.pipeline.run(msg, normalize(msg.text))
         verdict = self._verdict(msg, findings, start)
+        for interceptor in self.interceptors:
+            verdict = interceptor.intercept(msg, verdict, self.policy)
         if self.audit is not None:
             try:
                 ref = self.audit.append(msg, verdict)
