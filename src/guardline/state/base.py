@@ -3,6 +3,15 @@
 State is everything that must survive between checks and be shared by gateway replicas: leakage
 fingerprints (never raw values), opt-outs, breaker and canary state, rolling counters. Every method
 is scoped by tenant; backends translate their own exceptions into ``StoreError``.
+
+Fingerprint semantics shared by every backend (the contract suite in ``tests/state`` checks them):
+
+- a fingerprint is opaque bytes (``detectors/fingerprint.py`` makes 16-byte HMAC-SHA256 prefixes);
+  the in-process store keeps only its first 60 bits, so callers must not rely on longer distinctions;
+- ``ttl_s`` (or the store's ``default_ttl_s`` when None) is the retention of THIS customer's ownership:
+  re-adding refreshes it; an ownership past its expiry is never returned by ``owners``;
+  ``ttl_s=0`` or a store without a default means "keep until forgotten";
+- tenants never see each other's fingerprints, records or counters.
 """
 
 from __future__ import annotations
@@ -38,6 +47,11 @@ class StateStore(Protocol):
     # -- counters for rolling windows ----------------------------------------------------------------
     def incr(self, tenant: str, namespace: str, key: str, amount: int = 1, *,
              ttl_s: float | None = None) -> int: ...
+
+    def purge_expired(self) -> int:
+        """Drop expired fingerprint ownerships and records now (reads already ignore them); returns
+        how many fingerprint ownerships were dropped where the backend can tell, else 0."""
+        ...
 
     def ping(self) -> None:
         """Raise ``StoreError`` when the backend is unreachable."""

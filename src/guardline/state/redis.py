@@ -1,0 +1,197 @@
+"""Redis state store: shared by several gateway replicas (``redis://host:port/db``).
+
+Key layout (``P`` is the key prefix, default ``guardline``; tenant names cannot contain ``:``):
+
+- ``P:{tenant}:f:{fingerprint bytes}``: hash ``customer -> expiry`` (unix seconds, ``0`` = never);
+  the key itself expires with its longest-lived owner, so Redis reclaims the memory;
+- ``P:{tenant}:c:{customer}``: set of the customer's fingerprints, for ``forget_customer``;
+- ``P:{tenant}:r:{len(namespace)}:{namespace}:{key}``: small records and counters, with native TTLs.
+
+Fingerprints are added by one Lua script per batch (atomic, one round trip); lookups are one
+pipelined round trip. Every Redis exception becomes ``StoreError``; the client reconnects on the next
+call once the server is back (one immediate retry, no backoff: a check must not stall on a dead store).
+Only single-node Redis is supported (a Lua call touches keys of several hash slots).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from ..errors import ConfigError, StoreError
+
+__all__ = ["RedisStore"]
+
+_BATCH = 500
+
+# KEYS: fingerprint keys..., then the customer's index key. ARGV: customer, expiry ("0" = never),
+# ttl seconds (0 = never), length of the fingerprint-key prefix.
+_ADD = """
+local customer, expiry, ttl, plen = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local function keep(k, existed)
+  if ttl == 0 then
+    redis.call('PERSIST', k)
+  else
+    local cur = redis.call('TTL', k)
+    if existed == 0 or (cur >= 0 and cur < ttl) then redis.call('EXPIRE', k, ttl) end
+  end
+end
+local ck = KEYS[#KEYS]
+local cexisted = redis.call('EXISTS', ck)
+for i = 1, #KEYS - 1 do
+  local k = KEYS[i]
+  local existed = redis.call('EXISTS', k)
+  redis.call('HSET', k, customer, expiry)
+  keep(k, existed)
+  redis.call('SADD', ck, string.sub(k, plen + 1))
+end
+keep(ck, cexisted)
+return #KEYS - 1
+"""
+
+# KEYS: the customer's index key. ARGV: customer, fingerprint-key prefix.
+_FORGET = """
+local fps = redis.call('SMEMBERS', KEYS[1])
+local n = 0
+for _, fp in ipairs(fps) do
+  n = n + redis.call('HDEL', ARGV[2] .. fp, ARGV[1])
+end
+redis.call('DEL', KEYS[1])
+return n
+"""
+
+
+class RedisStore:
+    """State in Redis, isolated per tenant and under ``prefix``."""
+
+    def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "guardline",
+                 default_ttl_s: float | None = None, clock: Callable[[], float] = time.time,
+                 socket_timeout_s: float = 2.0, client: redis.Redis | None = None) -> None:
+        if ":" in prefix or not prefix:
+            raise ConfigError("Redis key prefix must be non-empty and contain no ':'")
+        self.prefix = prefix
+        self.default_ttl_s = default_ttl_s
+        self._clock = clock
+        try:
+            self._r = client if client is not None else redis.Redis.from_url(
+                url, socket_timeout=socket_timeout_s, socket_connect_timeout=socket_timeout_s,
+                retry=Retry(NoBackoff(), 1), health_check_interval=0)
+        except (redis.RedisError, ValueError) as exc:
+            raise ConfigError(f"Redis state store: bad URL or options: {exc}") from exc
+        self._add = self._r.register_script(_ADD)
+        self._forget = self._r.register_script(_FORGET)
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis state store: {type(exc).__name__}: {exc}") from exc
+
+    def _fp_prefix(self, tenant: str) -> bytes:
+        return f"{self.prefix}:{tenant}:f:".encode()
+
+    def _customer_key(self, tenant: str, customer: str) -> bytes:
+        return f"{self.prefix}:{tenant}:c:".encode() + customer.encode()
+
+    def _record_key(self, tenant: str, namespace: str, key: str) -> bytes:
+        return f"{self.prefix}:{tenant}:r:{len(namespace)}:{namespace}:{key}".encode()
+
+    def _ttl(self, ttl_s: float | None) -> float | None:
+        ttl = self.default_ttl_s if ttl_s is None else ttl_s
+        return None if ttl is None or ttl <= 0 else ttl
+
+    # -- fingerprints ------------------------------------------------------------------------------
+    def add_fingerprints(self, tenant: str, customer: str, fingerprints: Iterable[bytes], *,
+                         ttl_s: float | None = None) -> None:
+        ttl = self._ttl(ttl_s)
+        expiry = "0" if ttl is None else repr(self._clock() + ttl)
+        ttl_arg = 0 if ttl is None else math.ceil(ttl)
+        prefix = self._fp_prefix(tenant)
+        ckey = self._customer_key(tenant, customer)
+        keys = [prefix + bytes(fp) for fp in fingerprints]
+        with self._guard():
+            for i in range(0, len(keys), _BATCH):
+                self._add(keys=[*keys[i:i + _BATCH], ckey], args=[customer, expiry, ttl_arg, len(prefix)])
+
+    def owners(self, tenant: str, fingerprints: Sequence[bytes]) -> dict[bytes, frozenset[str]]:
+        fps = list(dict.fromkeys(fingerprints))
+        if not fps:
+            return {}
+        prefix = self._fp_prefix(tenant)
+        with self._guard():
+            pipe = self._r.pipeline(transaction=False)
+            for fp in fps:
+                pipe.hgetall(prefix + bytes(fp))
+            results: list[dict[bytes, bytes]] = pipe.execute()
+        now = self._clock()
+        out: dict[bytes, frozenset[str]] = {}
+        for fp, fields in zip(fps, results, strict=True):
+            live = [c.decode() for c, exp in fields.items() if exp == b"0" or float(exp) > now]
+            if live:
+                out[fp] = frozenset(live)
+        return out
+
+    def forget_customer(self, tenant: str, customer: str) -> int:
+        with self._guard():
+            n = self._forget(keys=[self._customer_key(tenant, customer)],
+                             args=[customer, self._fp_prefix(tenant)])
+        return int(n)
+
+    def purge_expired(self) -> int:
+        """Drop expired owners of fingerprints that other owners keep alive (keys whose owners have
+        all expired are reclaimed by Redis itself). Scans this prefix's fingerprint keys."""
+        now = self._clock()
+        removed = 0
+        with self._guard():
+            for key in self._r.scan_iter(match=f"{self.prefix}:*:f:*".encode(), count=1000):
+                fields: dict[Any, Any] = self._r.hgetall(key)
+                doomed = [c for c, exp in fields.items() if exp != b"0" and float(exp) <= now]
+                if doomed:
+                    removed += int(self._r.hdel(key, *doomed))
+        return removed
+
+    # -- small records -----------------------------------------------------------------------------
+    def get(self, tenant: str, namespace: str, key: str) -> str | None:
+        with self._guard():
+            value: Any = self._r.get(self._record_key(tenant, namespace, key))
+        return None if value is None else bytes(value).decode()
+
+    def set(self, tenant: str, namespace: str, key: str, value: str, *,
+            ttl_s: float | None = None) -> None:
+        px = max(1, math.ceil(ttl_s * 1000)) if ttl_s is not None else None
+        with self._guard():
+            self._r.set(self._record_key(tenant, namespace, key), value.encode(), px=px)
+
+    def delete(self, tenant: str, namespace: str, key: str) -> None:
+        with self._guard():
+            self._r.delete(self._record_key(tenant, namespace, key))
+
+    def incr(self, tenant: str, namespace: str, key: str, amount: int = 1, *,
+             ttl_s: float | None = None) -> int:
+        k = self._record_key(tenant, namespace, key)
+        with self._guard():
+            pipe = self._r.pipeline(transaction=True)
+            pipe.incrby(k, amount)
+            if ttl_s is not None:
+                pipe.pexpire(k, max(1, math.ceil(ttl_s * 1000)), nx=True)
+            result: list[Any] = pipe.execute()
+        return int(result[0])
+
+    def ping(self) -> None:
+        with self._guard():
+            self._r.ping()
+
+    def close(self) -> None:
+        try:
+            self._r.close()
+        except redis.RedisError:  # closing a client of a dead server is not an error
+            pass
