@@ -1,0 +1,193 @@
+"""What a grounding source supports, computed once per source text and kept in a small LRU keyed by
+a hash of the text (knowledge-base passages repeat across messages).
+
+A tool output that looks like JSON is parsed; its leaves become fields (for attribute and hours checks)
+and text (each leaf rendered as "key tokens: value", so values keep their field name as context).
+Invalid JSON falls back to plain text and is reported. Sources longer than ``max_chars`` are scanned
+up to that prefix and reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .grounding_fields import field_facts, flatten, key_tokens
+from .grounding_hours import Schedule, schedule_from_fields, schedule_from_text
+from .grounding_text import WORD_RE, content_stems, sentence_bounds, stem
+from .grounding_values import extract_values
+
+__all__ = ["SourceIndex", "index_source", "merge"]
+
+_UNIT_KEYS = {"minutes": 1.0, "minute": 1.0, "mins": 1.0, "min": 1.0, "hours": 60.0, "hour": 60.0,
+              "hrs": 60.0, "days": 1440.0, "day": 1440.0, "weeks": 10080.0, "week": 10080.0,
+              "months": 43200.0, "month": 43200.0, "years": 525600.0, "year": 525600.0}
+
+
+@dataclass(slots=True)
+class SourceIndex:
+    """Everything one or more sources support."""
+
+    keys: dict[str, set[Hashable]] = field(default_factory=dict)
+    numbers: set[float] = field(default_factory=set)
+    plain_numbers: set[float] = field(default_factory=set)
+    # kind -> list of (primary key, context stems) of each occurrence, for contradictions
+    slots: dict[str, list[tuple[Hashable, frozenset[str]]]] = field(default_factory=dict)
+    stems: set[str] = field(default_factory=set)
+    lower: str = ""
+    facts: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    schedule: Schedule | None = None
+    unparsed: bool = False
+    truncated: bool = False
+    empty: bool = True
+
+
+def _context(text: str, start: int, end: int, bounds: tuple[int, int], width: int = 60) -> frozenset[str]:
+    lo = max(bounds[0], start - width)
+    hi = min(bounds[1], end + width // 2)
+    return frozenset(content_stems(text, lo, start) + content_stems(text, end, hi))
+
+
+def _index_text(idx: SourceIndex, text: str, base_context: frozenset[str] = frozenset(),
+                now: Any = None) -> None:
+    sents = sentence_bounds(text) or [(0, len(text))]
+    si = 0
+    for v in extract_values(text, now):
+        while si < len(sents) - 1 and sents[si][1] <= v.start:
+            si += 1
+        idx.keys.setdefault(v.kind, set()).update(v.keys)
+        ctx = _context(text, v.start, v.end, sents[si]) | base_context
+        idx.slots.setdefault(v.kind, []).append((v.primary[0], ctx))
+        if v.num is not None:
+            idx.numbers.add(v.num)
+            if v.kind == "number":
+                idx.plain_numbers.add(v.num)
+        if v.kind == "amount":
+            idx.numbers.add(v.num or 0.0)
+    for m in WORD_RE.finditer(text):
+        idx.stems.add(stem(m.group(0)))
+
+
+def _index_json(idx: SourceIndex, obj: Any) -> None:
+    leaves = list(flatten(obj))
+    idx.facts.update(field_facts(leaves))
+    sched = schedule_from_fields(leaves)
+    if sched is not None:
+        idx.schedule = sched
+    parts: list[str] = []
+    for path, value in leaves:
+        toks = [t for p in path for t in key_tokens(p)]
+        ctx = frozenset(stem(t) for t in toks if len(t) >= 3)
+        idx.stems.update(stem(t) for t in toks)
+        if value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            num = float(value)
+            idx.numbers.add(num)
+            idx.plain_numbers.add(num)
+            idx.keys.setdefault("number", set()).add(num)
+            idx.slots.setdefault("number", []).append((num, ctx))
+            unit = next((_UNIT_KEYS[t] for t in reversed(toks) if t in _UNIT_KEYS), None)
+            if unit is not None:
+                idx.keys.setdefault("duration", set()).add(num * unit)
+                idx.slots.setdefault("duration", []).append((num * unit, ctx))
+            if any(t in ("price", "amount", "total", "cost", "fee", "balance", "refund", "charge") for t in toks):
+                idx.keys.setdefault("amount", set()).add(("any", num))
+                idx.slots.setdefault("amount", []).append((("any", num), ctx))
+            continue
+        s = str(value)
+        _index_text(idx, s, ctx)
+        parts.append(" ".join(toks) + ": " + s)
+    idx.lower += "\n".join(parts).lower() + "\n"
+
+
+def _looks_json(text: str) -> bool:
+    s = text.lstrip()
+    return s.startswith(("{", "["))
+
+
+def _build(text: str, kind: str, max_chars: int) -> SourceIndex:
+    idx = SourceIndex()
+    if len(text) > max_chars:
+        idx.truncated = True
+        text = text[:max_chars]
+    if not text.strip():
+        return idx
+    idx.empty = False
+    if _looks_json(text):
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            idx.unparsed = True
+        else:
+            _index_json(idx, obj)
+            return idx
+    idx.lower = text.lower()
+    _index_text(idx, text)
+    sched = schedule_from_text(text)
+    if sched is not None:
+        idx.schedule = sched
+    return idx
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[bytes, SourceIndex] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: bytes) -> SourceIndex | None:
+        with self.lock:
+            v = self.data.get(key)
+            if v is not None:
+                self.data.move_to_end(key)
+            return v
+
+    def put(self, key: bytes, value: SourceIndex) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+_CACHE = _LRU(512)
+
+
+def index_source(text: str, kind: str, max_chars: int) -> SourceIndex:
+    """The index of one source, from the cache when the same text was seen before."""
+    key = hashlib.blake2b(f"{max_chars}\x00{kind}\x00".encode() + text.encode("utf-8", "surrogatepass"),
+                          digest_size=16).digest()
+    hit = _CACHE.get(key)
+    if hit is None:
+        hit = _build(text, kind, max_chars)
+        _CACHE.put(key, hit)
+    return hit
+
+
+def merge(parts: list[SourceIndex]) -> SourceIndex:
+    """One index over several sources (cheap: unions of the cached parts)."""
+    if len(parts) == 1:
+        return parts[0]
+    out = SourceIndex()
+    lowers = []
+    for p in parts:
+        for k, v in p.keys.items():
+            out.keys.setdefault(k, set()).update(v)
+        for k, sl in p.slots.items():
+            out.slots.setdefault(k, []).extend(sl)
+        out.numbers |= p.numbers
+        out.plain_numbers |= p.plain_numbers
+        out.stems |= p.stems
+        out.facts.update(p.facts)
+        lowers.append(p.lower)
+        if p.schedule is not None:
+            out.schedule = p.schedule if out.schedule is None else {**out.schedule, **p.schedule}
+        out.empty = out.empty and p.empty
+    out.lower = "\n".join(lowers)
+    return out
