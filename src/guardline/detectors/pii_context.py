@@ -1,0 +1,205 @@
+"""PII found by context rather than by checksum: names, street addresses, dates of birth, credentials.
+
+These are cues ("my name is", a greeting, a sign-off, a street suffix, "born on", "password is"), so
+their scores are below 1.0 and their default severities lower than checksummed values (credentials
+excepted: a leaked password is serious however it was spotted).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from .pii_base import CREDENTIAL, DOB, NAME, STREET_ADDRESS, PiiMatch, fold_name
+from .pii_patterns import (
+    ADDRESS_LABEL,
+    NAME_CUE,
+    NAME_GREETING,
+    NAME_SIGNATURE,
+    SECRET_CUE,
+    SECRET_TOKEN,
+    STREET,
+)
+from .pii_patterns import DOB as DOB_RE
+
+__all__ = ["find_addresses", "find_credentials", "find_dates_of_birth", "find_names", "parse_date"]
+
+_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "della",
+                        "dos", "das", "af", "bin", "al", "ter", "ten", "zu", "y"})
+# capitalised words that follow a cue but are not names ("I'm Sorry", "Dear Customer", "This is The...")
+_NOT_NAMES = frozenset("""
+a an the this that these those sorry glad happy here there not just also so very really looking interested
+calling writing trying wondering hoping going having afraid sure fine good great ok okay well back new
+available unable able still now all everyone everybody team customer customers client sir madam madame
+friend friends support service services agent assistant guest user member valued your our my his her their
+we you i he she they it in on at for from with to of and or but if what how why when where who which yes
+no please thanks thank hello hi hey dear regards best cheers sincerely kind monday tuesday wednesday
+thursday friday saturday sunday january february march april may june july august september october
+november december today tomorrow tonight morning afternoon evening night is are was will can could would
+should might must do does did have has had be been being regarding about asap later again currently
+calling here's there's it's that's what's let let's sent attached following unfortunately hope
+""".split())
+
+_WORD = re.compile(r"\S+")
+_TRAIL = ".,;:!?'’-"
+
+
+def _name_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the leading capitalised name tokens in ``text[start:end]``, or None."""
+    first = last = -1
+    for m in _WORD.finditer(text, start, end):
+        raw = m.group()
+        tok = raw.rstrip(_TRAIL)
+        initial = len(tok) == 1 and raw.startswith(tok + ".")
+        if not tok or not (tok[0].isalpha()):
+            break
+        low = tok.casefold()
+        if first < 0:
+            if not tok[0].isupper() or low in _NOT_NAMES:
+                return None
+        elif low in _PARTICLES:
+            pass
+        elif not tok[0].isupper() or low in _NOT_NAMES:
+            break
+        if first < 0:
+            first = m.start()
+        if low not in _PARTICLES:
+            last = m.start() + len(tok) + (1 if initial else 0)
+        if raw != tok and not initial:
+            break  # punctuation ends the name
+    if first < 0 or last <= first:
+        return None
+    return first, last
+
+
+def find_names(text: str) -> Iterator[PiiMatch]:
+    for pattern, kind, score in ((NAME_CUE, "cue", 0.8), (NAME_GREETING, "greeting", 0.7),
+                                 (NAME_SIGNATURE, "signature", 0.6)):
+        for m in pattern.finditer(text):
+            span = _name_span(text, m.start("name"), m.end("name"))
+            if span is None:
+                continue
+            s, e = span
+            value = text[s:e]
+            yield PiiMatch(NAME, kind, s, e, value, (fold_name(value),), score)
+
+
+def find_addresses(text: str) -> Iterator[PiiMatch]:
+    seen: list[tuple[int, int]] = []
+    for m in STREET.finditer(text):
+        s, e = m.span()
+        value = text[s:e].rstrip(".,")
+        seen.append((s, s + len(value)))
+        yield PiiMatch(STREET_ADDRESS, "street", s, s + len(value), value, (fold_name(value),), 0.7)
+    for m in ADDRESS_LABEL.finditer(text):
+        s = m.start("addr")
+        value = m.group("addr")
+        cut = re.search(r"[.?!](?:\s|$)", value)
+        if cut is not None:
+            value = value[: cut.start()]
+        value = value.rstrip(" \t.,;")
+        e = s + len(value)
+        if len(value) < 4 or not any(c.isdigit() for c in value):
+            continue
+        if any(a < e and s < b for a, b in seen):
+            continue
+        yield PiiMatch(STREET_ADDRESS, "labelled", s, e, value, (fold_name(value),), 0.6)
+
+
+_MONTH_NUM = {name: i for i, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1) for name in names}
+_NUMERIC = re.compile(r"(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})")
+_WORDY = re.compile(r"(?i)(?:(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\.?,?\s+(\d{4})"
+                    r"|([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4}))")
+
+
+def _year(y: int) -> int:
+    return y if y >= 100 else (1900 + y if y >= 30 else 2000 + y)
+
+
+def parse_date(raw: str, *, month_first: bool = False) -> tuple[str, ...]:
+    """The ISO forms of a written date (two when day and month are ambiguous), or () if invalid."""
+    out: list[str] = []
+
+    def add(y: int, m: int, d: int) -> None:
+        try:
+            iso = date(_year(y), m, d).isoformat()
+        except ValueError:
+            return
+        if iso not in out:
+            out.append(iso)
+
+    m = _NUMERIC.fullmatch(raw)
+    if m is not None:
+        a, b, c = (int(g) for g in m.groups())
+        if len(m.group(1)) == 4:
+            add(a, b, c)
+        elif month_first:
+            add(c, a, b)
+            add(c, b, a)
+        else:
+            add(c, b, a)
+            add(c, a, b)
+        return tuple(out)
+    w = _WORDY.fullmatch(raw)
+    if w is not None:
+        if w.group(1):
+            d, mon, y = int(w.group(1)), w.group(2).casefold(), int(w.group(3))
+        else:
+            mon, d, y = w.group(4).casefold(), int(w.group(5)), int(w.group(6))
+        month = _MONTH_NUM.get(mon)
+        if month is not None:
+            add(y, month, d)
+    return tuple(out)
+
+
+def find_dates_of_birth(text: str, *, month_first: bool = False) -> Iterator[PiiMatch]:
+    for m in DOB_RE.finditer(text):
+        raw = m.group("date")
+        canonical = parse_date(raw, month_first=month_first)
+        if canonical:
+            yield PiiMatch(DOB, "date", m.start("date"), m.end("date"), raw, canonical, 0.85)
+
+
+_NOT_SECRETS = frozenset("""
+is was the a an your my our has have been will be being not incorrect wrong invalid expired required
+correct case-sensitive sensitive weak strong missing empty blank different same ok fine valid saved stored
+secure safe protected too now set reset changed updated sent needed please still also very already below
+above attached here there sent protected encrypted hidden only and or for to of in on at with
+""".split())
+_CODE_CUES = ("pin", "otp", "code", "cvv", "cvc")
+_KEY_CUES = ("api", "secret", "token", "bearer")
+
+
+def find_credentials(text: str) -> Iterator[PiiMatch]:
+    taken: list[tuple[int, int]] = []
+    for m in SECRET_TOKEN.finditer(text):
+        kind = m.lastgroup or "api_key"
+        taken.append(m.span())
+        yield PiiMatch(CREDENTIAL, kind, m.start(), m.end(), m.group(), (m.group(),), 0.95)
+    for m in SECRET_CUE.finditer(text):
+        cue = m.group("cue").casefold()
+        val = m.group("val").rstrip(".,;:!?)]}>")
+        s = m.start("val")
+        e = s + len(val)
+        if any(a < e and s < b for a, b in taken) or val.casefold() in _NOT_SECRETS:
+            continue
+        linked = m.group("link") is not None
+        digits = sum(c.isdigit() for c in val)
+        if any(c in cue for c in _CODE_CUES):
+            if not (3 <= len(val) <= 10 and val.isalnum() and digits >= 3):
+                continue
+            kind, score = "one_time_code", 0.85
+        elif any(c in cue for c in _KEY_CUES):
+            if len(val) < 12 or digits == 0 or not (linked or cue == "bearer"):
+                continue
+            kind, score = "api_key", 0.85
+        else:
+            if len(val) < 4 or not linked:
+                continue
+            kind, score = "password", 0.8
+        taken.append((s, e))
+        yield PiiMatch(CREDENTIAL, kind, s, e, val, (val,), score)

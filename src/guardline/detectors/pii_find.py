@@ -1,0 +1,247 @@
+"""One pass over a normalised text that returns every PII value in it (``PiiFinder.find``).
+
+Concepts run in a fixed order and each claims its spans, so a later, weaker concept never reports a
+value again under another type: URLs (claimed, not reported) -> credentials -> e-mail -> IBAN -> IP ->
+national ids with letters -> dates of birth -> digit runs (national ids, cards, phones) -> names ->
+street addresses -> the optional NER backend.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Collection, Sequence
+
+from ..normalize import Normalized
+from .pii_base import (
+    ALL_TYPES,
+    CREDENTIAL,
+    DOB,
+    EMAIL,
+    IBAN,
+    IP,
+    NAME,
+    NATIONAL_ID,
+    PAYMENT_CARD,
+    PHONE,
+    STREET_ADDRESS,
+    NerBackend,
+    PiiMatch,
+    fold_name,
+)
+from .pii_context import find_addresses, find_credentials, find_dates_of_birth, find_names
+from .pii_ids import classify_card, classify_digit_id, compact_id, validate_iban, validate_letter_id
+from .pii_patterns import (
+    CARD_CONTEXT,
+    DIGIT_RUN,
+    EMAIL_OBFUSCATED,
+    ID_CONTEXT,
+    ID_CONTEXT_KINDS,
+    IPV4,
+    IPV6_CANDIDATE,
+    LETTER_IDS,
+    OBFUSCATION_HINT,
+    PHONE_CONTEXT,
+    PHONE_NEGATIVE,
+    URL,
+)
+from .pii_patterns import EMAIL as EMAIL_RE
+from .pii_patterns import IBAN_CANDIDATE as IBAN_RE
+from .pii_phone import classify_phone
+
+__all__ = ["PiiFinder"]
+
+_NON_DIGIT = re.compile(r"\D")
+_ANY_DIGIT = re.compile(r"\d")
+_DATEISH = re.compile(r"\(?(\d{1,4})[-./](\d{1,2})[-./](\d{1,4})(?!\d)")
+_DOT_WORD = re.compile(r"(?i)[ \t(\[{<]dot[ \t)\]}>]")
+_AT_BRACKET = re.compile(r"(?i)[(\[{<][ \t]*at")
+_DEOBF_DOT = re.compile(r"(?i)[ \t]*[(\[{<][ \t]*dot[ \t]*[)\]}>][ \t]*|[ \t]+dot[ \t]+")
+_DEOBF_AT = re.compile(r"(?i)[ \t]*[(\[{<][ \t]*at[ \t]*[)\]}>][ \t]*|[ \t]+at[ \t]+|[ \t]*@[ \t]*")
+_ID_KINDS_BY_GROUP = {f"k{i}": frozenset(kinds) for i, (_, kinds) in enumerate(ID_CONTEXT_KINDS)}
+
+
+def _dateish(raw: str) -> bool:
+    """``2000-04-16 11``, ``2/8/1935``, ``16.04.2000``: a calendar date, not a number."""
+    m = _DATEISH.match(raw)
+    if m is None:
+        return False
+    a, b, c = (int(g) for g in m.groups())
+    if len(m.group(1)) == 4:
+        return 1 <= b <= 12 and 1 <= c <= 31
+    if len(m.group(3)) not in (2, 4):
+        return False
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+
+
+def _overlaps(taken: list[tuple[int, int]], s: int, e: int) -> bool:
+    return any(a < e and s < b for a, b in taken)
+
+
+class PiiFinder:
+    """Finds PII values; holds only immutable settings, so one instance serves every thread."""
+
+    def __init__(self, *, min_digits: int = 7, context_window: int = 40,
+                 ner: NerBackend | None = None) -> None:
+        self.min_digits = max(1, min_digits)
+        self.context_window = max(0, context_window)
+        self.ner = ner
+
+    def find(self, norm: Normalized, *, regions: Sequence[str] = (),
+             types: Collection[str] | None = None,
+             check: Callable[[], None] | None = None) -> list[PiiMatch]:
+        text = norm.text
+        want = ALL_TYPES if types is None else frozenset(types)
+        out: list[PiiMatch] = []
+        taken: list[tuple[int, int]] = []
+
+        def add(m: PiiMatch) -> None:
+            taken.append((m.start, m.end))
+            if m.type in want:
+                out.append(m)
+
+        if "://" in text or "www." in text:
+            taken.extend(m.span() for m in URL.finditer(text))
+        if CREDENTIAL in want:
+            for m in find_credentials(text):
+                if not _overlaps(taken, m.start, m.end):
+                    add(m)
+        if "@" in text:
+            self._emails(text, taken, add)
+        if OBFUSCATION_HINT.search(text) is not None:
+            self._obfuscated_emails(text, taken, add)
+        self._ibans(text, taken, add)
+        if "." in text or ":" in text:
+            self._ips(text, taken, add)
+        for lm in LETTER_IDS.finditer(text):
+            kind = lm.lastgroup or ""
+            raw = lm.group()
+            if not _overlaps(taken, *lm.span()) and validate_letter_id(kind, raw):
+                add(PiiMatch(NATIONAL_ID, kind, lm.start(), lm.end(), raw, (compact_id(kind, raw),), 1.0))
+        if _ANY_DIGIT.search(text) is not None:
+            if DOB in want:
+                for d in find_dates_of_birth(text, month_first="US" in regions):
+                    if not _overlaps(taken, d.start, d.end):
+                        add(d)
+            self._digit_runs(text, taken, add, tuple(r.upper() for r in regions), check)
+        if check is not None:
+            check()
+        if NAME in want:
+            for n in find_names(text):
+                if not _overlaps(taken, n.start, n.end):
+                    add(n)
+        if STREET_ADDRESS in want:
+            for a in find_addresses(text):
+                if not _overlaps(taken, a.start, a.end):
+                    add(a)
+        if self.ner is not None and (NAME in want or STREET_ADDRESS in want):
+            self._ner(text, taken, add)
+        out.sort(key=lambda m: (m.start, m.end))
+        return out
+
+    # -- concepts ----------------------------------------------------------------------------------
+    @staticmethod
+    def _emails(text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
+        for m in EMAIL_RE.finditer(text):
+            if not _overlaps(taken, *m.span()):
+                value = m.group()
+                add(PiiMatch(EMAIL, "email", m.start(), m.end(), value, (value.casefold(),), 1.0))
+
+    @staticmethod
+    def _obfuscated_emails(text: str, taken: list[tuple[int, int]],
+                           add: Callable[[PiiMatch], None]) -> None:
+        for m in EMAIL_OBFUSCATED.finditer(text):
+            if _overlaps(taken, *m.span()):
+                continue
+            local, domain = m.group("local"), m.group("domain")
+            at_sep = text[m.end("local"):m.start("domain")]
+            if not ("@" in at_sep or _AT_BRACKET.search(at_sep) or _DOT_WORD.search(m.group())
+                    or any(c in local for c in "._") or any(c.isdigit() for c in local)):
+                continue  # "us at example.com": too weak
+            address = (_DEOBF_DOT.sub(".", local) + "@" + _DEOBF_DOT.sub(".", domain)).casefold()
+            address = _DEOBF_AT.sub("@", address).replace(" ", "")
+            add(PiiMatch(EMAIL, "email_obfuscated", m.start(), m.end(), m.group(), (address,), 0.9))
+
+    @staticmethod
+    def _ibans(text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
+        for m in IBAN_RE.finditer(text):
+            if _overlaps(taken, *m.span()):
+                continue
+            value = validate_iban(m.group())
+            if value is not None:
+                compact = value.replace(" ", "").upper()
+                add(PiiMatch(IBAN, "iban", m.start(), m.start() + len(value), value, (compact,), 1.0))
+
+    @staticmethod
+    def _ips(text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
+        for m in IPV4.finditer(text):
+            if not _overlaps(taken, *m.span()):
+                value = m.group()
+                add(PiiMatch(IP, "ipv4", m.start(), m.end(), value, (str(ipaddress.IPv4Address(value)),), 1.0))
+        if text.count(":") < 2:
+            return
+        for m in IPV6_CANDIDATE.finditer(text):
+            value = m.group()
+            if value.count(":") < 2 or _overlaps(taken, *m.span()):
+                continue
+            try:
+                addr = ipaddress.IPv6Address(value)
+            except ValueError:
+                continue
+            add(PiiMatch(IP, "ipv6", m.start(), m.end(), value, (addr.compressed,), 1.0))
+
+    def _digit_runs(self, text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None],
+                    regions: tuple[str, ...], check: Callable[[], None] | None) -> None:
+        for m in DIGIT_RUN.finditer(text):
+            s = m.start()
+            core_end = m.start("ext") if m.group("ext") is not None else m.end()
+            raw = text[s:core_end]
+            digits = _NON_DIGIT.sub("", raw)
+            if len(digits) < self.min_digits or _overlaps(taken, s, core_end) or _dateish(raw):
+                continue
+            if check is not None:
+                check()
+            window = text[max(0, s - self.context_window):s]
+            international = m.group("plus") is not None
+            if not international:
+                shaped = raw.strip("()")
+                id_kinds: frozenset[str] = frozenset()
+                for c in ID_CONTEXT.finditer(window):
+                    id_kinds |= _ID_KINDS_BY_GROUP[c.lastgroup or ""]
+                card_ctx = CARD_CONTEXT.search(window) is not None
+                found = classify_digit_id(shaped, digits, id_kinds, allow_aadhaar_shape=False)
+                if found is None:
+                    card = classify_card(digits, card_context=card_ctx)
+                    if card is not None:
+                        add(PiiMatch(PAYMENT_CARD, card[0], s, core_end, raw, (digits,), card[1]))
+                        continue
+                    if len(digits) == 12:
+                        found = classify_digit_id(shaped, digits, id_kinds, allow_aadhaar_shape=True)
+                if found is not None:
+                    kind, score = found
+                    add(PiiMatch(NATIONAL_ID, kind, s, core_end, raw, (compact_id(kind, shaped),), score))
+                    continue
+                if id_kinds or card_ctx or PHONE_NEGATIVE.search(window) is not None:
+                    continue  # a failed id or card, an order number: not a phone
+            phone_ctx = PHONE_CONTEXT.search(window) is not None
+            end = m.end()
+            phone = classify_phone(text[s:end], digits, international=international, regions=regions,
+                                   phone_context=phone_ctx)
+            if phone is not None:
+                add(PiiMatch(PHONE, phone.kind, s, end, text[s:end], phone.canonical, phone.score,
+                             phone.region or ""))
+
+    def _ner(self, text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
+        assert self.ner is not None
+        for ent in self.ner.entities(text):
+            label = ent.label.upper()
+            if label in ("PERSON", "PER"):
+                type_ = NAME
+            elif label in ("ADDRESS", "STREET_ADDRESS", "LOCATION", "LOC"):
+                type_ = STREET_ADDRESS
+            else:
+                continue
+            s, e = max(0, ent.start), min(len(text), ent.end)
+            if e > s and not _overlaps(taken, s, e):
+                value = text[s:e]
+                add(PiiMatch(type_, "ner", s, e, value, (fold_name(value),), float(ent.score)))
