@@ -250,3 +250,12 @@ class _ReadTx:
             for t, seq, entry, key_id, ct in cur:
                 yield t, int(seq), entry.encode("utf-8", "surrogateescape"), key_id, \
                     None if ct is None else bytes(ct)
+
+    def replay_count(self, tenant: str | None, since: float | None) -> int:
+        sql = "SELECT count(*) FROM audit_events WHERE kind = 'verdict' AND recorded_at >= %s"
+        args: list[object] = [since if since is not None else float("-inf")]
+        if tenant is not None:
+            sql += " AND tenant = %s"
+            args.append(tenant)
+        row = self.conn.execute(sql, args).fetchone()
+        return int(row[0]) if row else 0

@@ -119,6 +119,10 @@ class AuditLog:
         if not customer:
             raise InvalidInput("must not be empty", field="customer")
         self.flush()
+        with self.store.read() as rx:
+            if tenant not in rx.tenants():
+                raise InvalidInput(f"unknown tenant {tenant!r}: the audit store has no events for it",
+                                   field="tenant")
         n = self.store.shred_customer(tenant, customer, time.time())
         self._writer.forget_keys(tenant)
         self.append_operator_event(tenant, "customer.forget", {"customer": customer, "keys_destroyed": n})

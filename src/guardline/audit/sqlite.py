@@ -240,3 +240,12 @@ class _ReadTx:
         for t, seq, entry, key_id, ct in self.conn.execute(sql + " ORDER BY tenant, seq", args):
             yield t, seq, entry.encode("utf-8", "surrogateescape") if isinstance(entry, str) else bytes(entry), \
                 key_id, ct
+
+    def replay_count(self, tenant: str | None, since: float | None) -> int:
+        sql = "SELECT count(*) FROM audit_events WHERE kind = 'verdict' AND recorded_at >= ?"
+        args: list[object] = [since if since is not None else float("-inf")]
+        if tenant is not None:
+            sql += " AND tenant = ?"
+            args.append(tenant)
+        row = self.conn.execute(sql, args).fetchone()
+        return int(row[0]) if row else 0

@@ -91,6 +91,8 @@ class ReadTx(Protocol):
 
     def replay_rows(self, tenant: str | None, since: float | None) -> Generator[ReplayRow, None, None]: ...
 
+    def replay_count(self, tenant: str | None, since: float | None) -> int: ...
+
 
 class AuditStore(Protocol):
     url: str
