@@ -1,0 +1,276 @@
+"""Cross-customer leakage: whose data is in this reply?
+
+On INBOUND messages the detector records, as owned by ``(tenant, message.customer_id)``, the keyed
+fingerprints (``fingerprint.py``) of the PII values the customer typed and of every 8-word shingle of
+the customer's text; values in grounding sources of kind ``crm`` (any direction) are recorded as owned
+by the source's ``customer_id`` or else the message's customer. That write through ``ctx.state`` is
+the detector's only side effect. ``register_identifiers`` records values a CRM knows (ids, zip codes,
+usernames) explicitly.
+
+On OUTBOUND messages it looks every candidate value of the reply up in one store call and reports:
+
+- ``leakage.cross_customer`` (critical): a value owned by another customer of the tenant, not by this
+  one (and not present in a ``kb`` source of this message: public company data);
+- ``leakage.own_sensitive`` (medium): this customer's own payment card or national id echoed back
+  (the default policy redacts it but for the last four characters);
+- ``leakage.unknown_pii`` (medium): a PII value (phone, email, card, IBAN, national id) owned by no one
+  and not in the message's grounding;
+- ``leakage.cross_conversation_text`` (high): a verbatim run of at least 8 words from another
+  customer's messages.
+
+Evidence says what kind of value and how many other customers own it, never the value or who.
+The detector lets ``StoreError`` propagate: the pipeline turns it into a ``system`` finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import ConfigError, DetectorError
+from ..normalize import Normalized, normalize
+from ..types import Category, Direction, Finding, Message, Severity
+from .base import BaseDetector, Context
+from .fingerprint import (
+    SHINGLE,
+    VALUE,
+    Candidate,
+    compact,
+    fingerprint,
+    fold,
+    identifier_candidates,
+    name_candidates,
+    record_identifier_forms,
+    shingles,
+    unique_forms,
+)
+
+if TYPE_CHECKING:
+    from ..keys import KeyRing
+    from ..state.base import StateStore
+
+__all__ = ["LeakageDetector", "register_identifiers"]
+
+CROSS = "leakage.cross_customer"
+OWN_SENSITIVE = "leakage.own_sensitive"
+UNKNOWN = "leakage.unknown_pii"
+CROSS_TEXT = "leakage.cross_conversation_text"
+
+_DEFAULT_UNKNOWN = ("pii.email", "pii.phone", "pii.payment_card", "pii.iban", "pii.national_id")
+_DEFAULT_SENSITIVE = ("pii.payment_card", "pii.national_id")
+
+FindPii = Callable[..., list[Any]]
+
+
+def _find_pii() -> FindPii:
+    try:
+        from .pii import find_pii
+    except ImportError:  # TEMPORARY until detectors/pii.py lands
+        from .pii_find import PiiFinder
+
+        return PiiFinder().find
+    return find_pii
+
+
+def pii_matches(norm: Normalized, ctx: Context | None, regions: Sequence[str]) -> list[Any]:
+    """The PII detector's matches for this text when it already ran in this check, else found now."""
+    if ctx is not None:
+        cached = ctx.shared.get("pii.matches")
+        if isinstance(cached, list):
+            return cached
+    return _find_pii()(norm, regions=tuple(regions))
+
+
+def _match_forms(m: Any, norm_text: str) -> tuple[str, ...]:
+    return tuple(unique_forms((*m.canonical, compact(norm_text[m.start:m.end]))))
+
+
+def value_forms(text: str, *, regions: Sequence[str] = (), crm: bool = False) -> set[str]:
+    """Canonical forms of the values in ``text`` that belong to its author: PII matches, and for a CRM
+    record also identifier-like tokens."""
+    norm = normalize(text)
+    forms: set[str] = set()
+    for m in _find_pii()(norm, regions=tuple(regions)):
+        forms.update(_match_forms(m, norm.text))
+    if crm:
+        forms.update(record_identifier_forms(norm.text))
+    return forms
+
+
+def register_identifiers(state: StateStore, keys: KeyRing, tenant: str, customer: str,
+                         values: Iterable[str], *, regions: Sequence[str] = (),
+                         ttl_s: float | None = None) -> int:
+    """Record ``values`` (phones, emails, ids, names, ...) as owned by ``customer`` of ``tenant``.
+
+    Each value is fingerprinted in every canonical form the PII detector gives it, plus as a whole:
+    compacted (``3348-9175-02`` -> ``3348917502``) and folded (``Crystal Minh`` -> ``crystal minh``).
+    Returns how many fingerprints were recorded.
+    """
+    if not customer:
+        raise ConfigError("register_identifiers: customer id must not be empty")
+    key = keys.key("fingerprint", tenant)
+    fps: set[bytes] = set()
+    for raw in values:
+        if not raw or not raw.strip():
+            continue
+        norm = normalize(raw)
+        forms = {compact(norm.text), fold(norm.text)}
+        for m in _find_pii()(norm, regions=tuple(regions)):
+            forms.update(_match_forms(m, norm.text))
+        fps.update(fingerprint(key, VALUE, f) for f in unique_forms(forms))
+    if fps:
+        state.add_fingerprints(tenant, customer, sorted(fps), ttl_s=ttl_s)
+    return len(fps)
+
+
+class LeakageDetector(BaseDetector):
+    """Records customers' values on inbound messages; finds other customers' values in replies."""
+
+    name: ClassVar[str] = "leakage"
+    version: ClassVar[str] = "1"
+    category: ClassVar[Category] = Category.LEAKAGE
+    directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
+
+    def __init__(self, *, retention_days: float | None = None, shingle_words: int = 8,
+                 record_text: bool = True, record_identifiers: bool = False,
+                 scan_identifiers: bool = True, scan_names: bool = True,
+                 unknown_pii_types: Sequence[str] = _DEFAULT_UNKNOWN,
+                 sensitive_types: Sequence[str] = _DEFAULT_SENSITIVE,
+                 max_owners: int = 0, common_text_owners: int = 3) -> None:
+        if shingle_words < 4:
+            raise ConfigError("leakage: shingle_words must be at least 4")
+        if retention_days is not None and retention_days < 0:
+            raise ConfigError("leakage: retention_days must not be negative")
+        self.ttl_s = None if retention_days is None else retention_days * 86400.0
+        self.shingle_words = shingle_words
+        self.record_text = record_text
+        self.record_identifiers = record_identifiers
+        self.scan_identifiers = scan_identifiers
+        self.scan_names = scan_names
+        self.unknown_types = frozenset(unknown_pii_types)
+        self.sensitive_types = frozenset(sensitive_types)
+        self.max_owners = max_owners
+        self.common_text_owners = common_text_owners
+
+    # -- entry point -------------------------------------------------------------------------------
+    def detect(self, message: Message, ctx: Context) -> Iterable[Finding]:
+        if ctx.state is None or ctx.keys is None:
+            raise DetectorError("leakage needs a state store and a key ring")
+        key = ctx.keys.key("fingerprint", message.tenant)
+        self._record_crm(message, ctx, key)
+        if message.direction is Direction.INBOUND:
+            self._record_inbound(message, ctx, key)
+            return []
+        return self._check_outbound(message, ctx, key)
+
+    # -- recording ---------------------------------------------------------------------------------
+    def _record_crm(self, message: Message, ctx: Context, key: bytes) -> None:
+        assert ctx.state is not None
+        for source in message.grounding:
+            if source.kind != "crm":
+                continue
+            owner = source.customer_id or message.customer_id
+            if not owner:
+                continue
+            forms = value_forms(source.text, regions=ctx.regions, crm=True)
+            if forms:
+                ctx.state.add_fingerprints(message.tenant, owner,
+                                           [fingerprint(key, VALUE, f) for f in forms], ttl_s=self.ttl_s)
+
+    def _record_inbound(self, message: Message, ctx: Context, key: bytes) -> None:
+        assert ctx.state is not None
+        if not message.customer_id:
+            return
+        text = ctx.norm.text
+        fps = {fingerprint(key, VALUE, f) for m in pii_matches(ctx.norm, ctx, ctx.regions)
+               for f in _match_forms(m, text)}
+        if self.record_identifiers:
+            fps.update(fingerprint(key, VALUE, f) for f in record_identifier_forms(text))
+        if self.record_text:
+            fps.update(fingerprint(key, SHINGLE, s) for _, _, s in shingles(text, self.shingle_words))
+        if fps:
+            ctx.state.add_fingerprints(message.tenant, message.customer_id, list(fps), ttl_s=self.ttl_s)
+
+    # -- checking ----------------------------------------------------------------------------------
+    def _check_outbound(self, message: Message, ctx: Context, key: bytes) -> list[Finding]:
+        assert ctx.state is not None
+        text = ctx.norm.text
+        matches = pii_matches(ctx.norm, ctx, ctx.regions)
+        cands: list[Candidate] = [Candidate(m.start, m.end, m.type, _match_forms(m, text)) for m in matches]
+        if self.scan_identifiers:
+            cands.extend(identifier_candidates(text))
+        if self.scan_names:
+            cands.extend(name_candidates(text))
+        ctx.check_deadline()
+        fp_of = {f: fingerprint(key, VALUE, f) for c in cands for f in c.forms}
+        text_fps = [(s, e, fingerprint(key, SHINGLE, sh)) for s, e, sh in shingles(text, self.shingle_words)]
+        owners = ctx.state.owners(message.tenant, [*fp_of.values(), *(fp for _, _, fp in text_fps)])
+        ctx.check_deadline()
+        me = message.customer_id
+        findings: list[Finding] = []
+        claimed: list[tuple[int, int]] = []  # spans already decided (own or someone else's)
+        grounding: tuple[frozenset[str], frozenset[str]] | None = None
+        for c in cands:
+            if any(c.start < e and s < c.end for s, e in claimed):
+                continue
+            who: set[str] = set()
+            for f in c.forms:
+                who.update(owners.get(fp_of[f], ()))
+            if me and me in who:
+                claimed.append((c.start, c.end))
+                if c.type in self.sensitive_types:
+                    findings.append(self.finding(ctx, OWN_SENSITIVE, Severity.MEDIUM, c.start, c.end,
+                                                 evidence=f"{c.type} of this customer echoed in full"))
+                continue
+            if who:
+                if grounding is None:
+                    grounding = _grounding_forms(message, ctx.regions)
+                if (self.max_owners and len(who) > self.max_owners) or not grounding[0].isdisjoint(c.forms):
+                    continue
+                claimed.append((c.start, c.end))
+                n = len(who)
+                findings.append(self.finding(
+                    ctx, CROSS, Severity.CRITICAL, c.start, c.end,
+                    evidence=f"{c.type} value owned by {n} other customer{'s' if n > 1 else ''} of this tenant"
+                             + ("" if me else "; the message has no customer id")))
+                continue
+            if c.type in self.unknown_types:
+                if grounding is None:
+                    grounding = _grounding_forms(message, ctx.regions)
+                if grounding[1].isdisjoint(c.forms):
+                    claimed.append((c.start, c.end))
+                    findings.append(self.finding(
+                        ctx, UNKNOWN, Severity.MEDIUM, c.start, c.end, score=0.7,
+                        evidence=f"{c.type} value of no known customer and not in the grounding"))
+        findings.extend(self._text_runs(ctx, text_fps, owners, me))
+        findings.sort(key=lambda f: f.span or (0, 0))
+        return findings
+
+    def _text_runs(self, ctx: Context, text_fps: list[tuple[int, int, bytes]],
+                   owners: dict[bytes, frozenset[str]], me: str) -> list[Finding]:
+        """Merge overlapping shingles owned by other customers into runs; one finding per run."""
+        runs: list[list[int]] = []
+        for start, end, fp in text_fps:
+            who = owners.get(fp)
+            if not who or (me and me in who) or len(who) >= self.common_text_owners:
+                continue
+            if runs and start < runs[-1][1]:
+                runs[-1][1] = max(runs[-1][1], end)
+            else:
+                runs.append([start, end])
+        return [self.finding(ctx, CROSS_TEXT, Severity.HIGH, s, e, score=0.9,
+                             evidence=f"a run of at least {self.shingle_words} words from another "
+                                      "customer's messages")
+                for s, e in runs]
+
+
+def _grounding_forms(message: Message, regions: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """(forms in public ``kb`` sources, forms in any source) of this message's grounding."""
+    public: set[str] = set()
+    anywhere: set[str] = set()
+    for source in message.grounding:
+        forms = value_forms(source.text, regions=regions, crm=True)
+        anywhere.update(forms)
+        if source.kind == "kb":
+            public.update(forms)
+    return frozenset(public), frozenset(anywhere)

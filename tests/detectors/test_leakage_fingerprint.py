@@ -1,0 +1,102 @@
+"""Canonical forms, candidates and fingerprints (detectors/fingerprint.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardline.detectors.fingerprint import (
+    FP_BYTES,
+    SHINGLE,
+    VALUE,
+    compact,
+    fingerprint,
+    fold,
+    identifier_candidates,
+    is_date_like,
+    name_candidates,
+    record_identifier_forms,
+    shingles,
+)
+
+KEY = b"k" * 32
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("(977) 625-2661", "9776252661"),
+    ("3348-9175-02", "3348917502"),
+    ("AB 12 cd", "ab12cd"),
+    ("Zoë-Ångström", "zoeangstrom"),
+])
+def test_compact(raw: str, want: str) -> None:
+    assert compact(raw) == want
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("  Crystal   MINH ", "crystal minh"),
+    ("José Álvarez", "jose alvarez"),
+    ("CMINH730@EMAIL.COM", "cminh730@email.com"),
+    ("Straße", "strasse"),
+])
+def test_fold(raw: str, want: str) -> None:
+    assert fold(raw) == want
+
+
+def test_fingerprints_are_keyed_and_domain_separated() -> None:
+    a = fingerprint(KEY, VALUE, "9776252661")
+    assert len(a) == FP_BYTES
+    assert a == fingerprint(KEY, VALUE, "9776252661")
+    assert a != fingerprint(b"j" * 32, VALUE, "9776252661")
+    assert a != fingerprint(KEY, SHINGLE, "9776252661")
+    assert b"9776252661" not in a
+
+
+def _spans(text: str) -> dict[str, str]:
+    return {text[c.start:c.end]: c.forms[0] for c in identifier_candidates(text)}
+
+
+def test_identifier_tokens() -> None:
+    got = _spans("Order ID: 3348917502, user cminh730, zip 75227, PIN 1234, ref AB-12-CD-9")
+    assert got["3348917502"] == "3348917502"
+    assert got["cminh730"] == "cminh730"
+    assert got["75227"] == "75227"
+    assert got["AB-12-CD-9"] == "ab12cd9"
+    assert "1234" not in got  # too short to be an identifier
+
+
+def test_digit_group_runs_are_joined() -> None:
+    got = _spans("it is 3348 9175 02 and (977) 625-2661 or 977.625.2661")
+    assert got["3348 9175 02"] == "3348917502"
+    assert got["977) 625-2661"] == "9776252661"
+    assert got["977.625.2661"] == "9776252661"
+    # sub-runs too, so a value next to other numbers is still found
+    assert _spans("codes 75227 3348917502")["3348917502"] == "3348917502"
+
+
+def test_words_between_digit_groups_break_runs() -> None:
+    got = _spans("order 334 and then 891 and 7502")
+    assert not got
+
+
+def test_record_forms_skip_dates_and_short_numbers() -> None:
+    forms = record_identifier_forms("Order 3348917502 placed 2019-11-06, 11/06/2019, zip 75227, qty 3")
+    assert forms == {"3348917502", "75227"}
+    assert is_date_like("2019-11-06") and is_date_like("11/06/2019") and not is_date_like("3348-9175")
+
+
+def test_name_candidates() -> None:
+    got = {c.forms[0] for c in name_candidates("Thanks, Crystal Minh. I see Ana María López here.")}
+    assert "crystal minh" in got
+    assert "ana maria" in got and "ana maria lopez" in got and "maria lopez" in got
+    assert not any("thanks" in g or "here" in g for g in got)
+    # punctuation between words ends a name
+    assert "minh i" not in got and "minh see" not in got
+
+
+def test_shingles() -> None:
+    text = "one two three four five six seven eight nine"
+    got = shingles(text)
+    assert [s for _, _, s in got] == ["one two three four five six seven eight",
+                                      "two three four five six seven eight nine"]
+    assert text[got[1][0]:got[1][1]] == "two three four five six seven eight nine"
+    assert shingles("too short to shingle") == []
+    assert shingles("ONE Two three four five six seven EIGHT")[0][2] == "one two three four five six seven eight"
