@@ -199,7 +199,7 @@ class GroundingDetector(BaseDetector):
         lo, hi = max(sent[0], v.start - 60), min(sent[1], v.end + 30)
         mine = set(content_stems(text, lo, v.start)) | set(content_stems(text, v.end, hi))
         for key, ctxs in idx.slots.get(v.kind, ()):
-            if key not in v.primary and mine & ctxs:
+            if key not in v.primary and len(mine & ctxs) >= 2:
                 return "contradiction", f"grounding gives another {v.kind} for this ({len(mine & ctxs)} shared words)"
         return "unsupported", f"no {v.kind} like this in the grounding"
 

@@ -100,11 +100,14 @@ def commitment_claims(text: str, lower: str, facts: dict[tuple[str, ...], Any],
                 yield Claim("commitment", s, e2, "unsupported", 0.7, f"{name} not found in the grounding")
 
 
-CARRIERS = ("fedex", "ups", "dhl", "postnl", "usps", "dpd", "gls", "royal mail", "postnord", "bring",
-            "correos", "la poste", "colissimo", "chronopost", "hermes", "deutsche post", "brt", "sda",
-            "poste italiane", "ctt", "budbee", "instabox", "evri", "yodel", "parcelforce", "bpost",
-            "mondial relay", "seur", "mrw", "nacex", "tnt", "canada post", "australia post", "aramex")
-_CARRIER_RE = re.compile(r"\b(?:{})\b".format("|".join(re.escape(c) for c in CARRIERS)), re.I)
+CARRIERS = ("FedEx", "UPS", "DHL", "PostNL", "USPS", "DPD", "GLS", "Royal Mail", "PostNord", "Bring",
+            "Correos", "La Poste", "Colissimo", "Chronopost", "Hermes", "Deutsche Post", "BRT", "SDA",
+            "Poste Italiane", "CTT", "Budbee", "Instabox", "Evri", "Yodel", "Parcelforce", "bpost",
+            "Mondial Relay", "SEUR", "MRW", "Nacex", "TNT", "Canada Post", "Australia Post", "Aramex")
+# the reply is matched with case (Correos the carrier, not "correos" the e-mails); grounding without
+_CARRIER_RE = re.compile(r"\b(?:{})\b".format("|".join(re.escape(c) for c in CARRIERS + tuple(
+    c.upper() for c in CARRIERS))))
+_CARRIER_LOWER_RE = re.compile(r"\b(?:{})\b".format("|".join(re.escape(c.lower()) for c in CARRIERS)))
 _CAP_RE = re.compile(r"\b[A-Z][\w'’&.-]*[A-Za-z0-9](?:\s+(?:(?:of|de|la|le|del|van|von|der|di|da|&|and)\s+)?"
                      r"[A-Z][\w'’&.-]*[A-Za-z0-9])*")
 _COMMON = STOPWORDS | set(MONTHS) | set(WEEKDAYS) | set(NUMBER_WORDS) | {
@@ -116,7 +119,7 @@ _COMMON = STOPWORDS | set(MONTHS) | set(WEEKDAYS) | set(NUMBER_WORDS) | {
 
 def entity_claims(text: str, lower: str) -> Iterator[Claim]:
     """Carriers named against the grounding's carrier; capitalised names the grounding never mentions."""
-    ground_carriers = {m.group(0).lower() for m in _CARRIER_RE.finditer(lower)}
+    ground_carriers = {m.group(0) for m in _CARRIER_LOWER_RE.finditer(lower)}
     taken: list[tuple[int, int]] = []
     for m in _CARRIER_RE.finditer(text):
         name = m.group(0).lower()

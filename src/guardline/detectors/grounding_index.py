@@ -19,6 +19,7 @@ from typing import Any
 
 from .grounding_fields import field_facts, flatten, key_tokens
 from .grounding_hours import Schedule, schedule_from_fields, schedule_from_text
+from .grounding_lexicon import WEEKDAYS
 from .grounding_text import WORD_RE, content_stems, sentence_bounds, stem
 from .grounding_values import extract_values
 
@@ -70,7 +71,11 @@ def _index_text(idx: SourceIndex, text: str, base_context: frozenset[str] = froz
         if v.kind == "amount":
             idx.numbers.add(v.num or 0.0)
     for m in WORD_RE.finditer(text):
-        idx.stems.add(stem(m.group(0)))
+        w = m.group(0)
+        idx.stems.add(stem(w))
+        wd = WEEKDAYS.get(w.lower())
+        if wd is not None:  # a weekday named in the grounding supports a claim about that weekday
+            idx.keys.setdefault("date", set()).add(("wd", wd))
 
 
 def _index_json(idx: SourceIndex, obj: Any) -> None:

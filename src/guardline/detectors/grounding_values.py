@@ -50,7 +50,7 @@ _CUR_WORD = _alt(w for w in CURRENCY_WORDS if w[0].isalpha())
 _BARE_WORDS = {w: v for w, v in NUMBER_WORDS.items()
                if v >= 2 and v == int(v) and w not in {"due", "sex", "elf", "cent", "mil", "dos", "double",
                                                         "twice", "triple", "couple", "pair", "paar",
-                                                        "tre", "sei", "um"}}
+                                                        "tre", "sei", "um", "once", "onze", "nove"}}
 _NW = _alt(w for w in NUMBER_WORDS if len(w) > 1 or w == "a")
 _UNIT = _alt(UNITS)
 _QUAL = (r"(?:(?:business|working|calendar|full|whole|more|extra|additional|weitere[n]?|volle[n]?|"
@@ -180,6 +180,8 @@ def extract_values(text: str, now: datetime | None = None) -> list[Value]:
             n = number_word(m.group(3))
             if n is None:
                 continue
+            if n == 1 and re.search(r"[\d$€£¥]\s*$", text[max(0, m.start() - 3):m.start()]):
+                continue  # "$19.99 a month" is a rate, not a duration
             out.add(Value("duration", m.start(), m.end(), (n * size,), (n * size,), n))
             continue
         a = parse_number(m.group(1))
