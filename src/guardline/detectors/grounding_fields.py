@@ -122,6 +122,11 @@ CONCEPTS: tuple[Concept, ...] = (
 )
 
 
+_UNKNOWN_RE = re.compile(r"\bnot (?:specified|mentioned|listed|stated|known|indicated)|\bunknown\b|"
+                         r"\bno information\b|\bunclear\b", re.I)
+_SPECIFIC_PARKING = re.compile(r"\b(?:valet|garage|street|lot|validated)\b", re.I)
+
+
 def field_facts(leaves: list[tuple[tuple[str, ...], Any]]) -> dict[tuple[str, ...], Any]:
     """Normalised key path -> value, for every leaf and every object (objects map to their leaves)."""
     facts: dict[tuple[str, ...], Any] = {}
@@ -182,6 +187,11 @@ def check_attributes(text: str, facts: dict[tuple[str, ...], Any], grounding_low
                 lo, hi = clause_bounds(text, s, e)
                 if not concept.needs.search(text, max(sent[0], lo - 80), min(sent[1], hi + 80)):
                     continue
+            lo, hi = clause_bounds(text, s, e)
+            if _UNKNOWN_RE.search(text, lo, hi):
+                continue  # "WiFi and reservations were not specified" claims nothing
+            if concept.name == "parking" and _SPECIFIC_PARKING.search(text, lo, hi):
+                continue  # the specific kinds in this clause are checked on their own
             found, truth = _lookup(facts, concept)
             negated = is_negated(text, s, e)
             if found and truth is not None:

@@ -89,6 +89,9 @@ def _index_json(idx: SourceIndex, obj: Any) -> None:
         toks = [t for p in path for t in key_tokens(p)]
         ctx = frozenset(stem(t) for t in toks if len(t) >= 3)
         idx.stems.update(stem(t) for t in toks)
+        for t in toks:
+            if t in WEEKDAYS:
+                idx.keys.setdefault("date", set()).add(("wd", WEEKDAYS[t]))
         if value is None or isinstance(value, bool):
             continue
         if isinstance(value, int | float):

@@ -42,10 +42,20 @@ def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, hi
 
 
+_POST_NEG_RE = re.compile(r"^[^.;!?\n]{0,25}?\b(?:(?:is|are|was|were)\s+not|isn't|aren't|not\s+(?:available|"
+                          r"offered|provided)|unavailable)\b", re.I)
+
+
 def is_negated(text: str, start: int, end: int) -> bool:
-    """Whether a negation cue precedes text[start:end] within its clause (or it is prefixed "non-")."""
+    """Whether text[start:end] is negated within its clause: a cue before it ("no valet, garage or lot
+    parking"; the cue's scope ends at a comma that closes more than a short list item), a "non-" prefix,
+    or a negated predicate right after it ("valet parking is not available")."""
     lo, _ = clause_bounds(text, start, end)
-    return _NEG_RE.search(text, lo, start) is not None
+    for m in _NEG_RE.finditer(text, lo, start):
+        segments = text[m.end():start].split(",")
+        if all(len(seg.split()) <= 4 for seg in segments[:-1]):
+            return True
+    return _POST_NEG_RE.match(text, end) is not None
 
 
 @lru_cache(maxsize=65536)

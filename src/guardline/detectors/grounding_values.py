@@ -83,6 +83,8 @@ SPECIAL_RE = re.compile(rf"\b(?:{_alt(SPECIAL_DURATIONS)})\b", re.I)
 DURATION_RE = re.compile(
     rf"(?:({_NUM})(?:\s*(?:-|–|to|bis|à|a|till|tot|al)\s*({_NUM}))?|\b({_NW}))\s*(?:{_QUAL})({_UNIT})\b", re.I)
 ID_RE = re.compile(r"(?<![\w-])#?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z]|\d{6,}|#)[A-Z0-9][A-Z0-9-]{4,}[A-Z0-9](?![\w-])")
+SCOPE_RE = re.compile(r"\b(?:seven|7|six|6|five|5)\s+days\s+(?:a|per|each)\s+week\b|\b24\s*(?:hours|h)\s+a\s+day\b|"
+                      r"\b24/7\b|\bout\s+of\s+(?:5|10|five|ten)\b|/\s?(?:5|10)\b", re.I)
 BARE_WORD_RE = re.compile(rf"\b({_alt(_BARE_WORDS)})\b", re.I)
 NUMBER_TOKEN_RE = re.compile(_NUM)
 
@@ -141,6 +143,8 @@ def extract_values(text: str, now: datetime | None = None) -> list[Value]:
         out.add(Value("url", m.start(), m.end(), (key,), (key,)))
     for m in EMAIL_RE.finditer(text):
         out.add(Value("email", m.start(), m.end(), (m.group(0).lower(),), (m.group(0).lower(),)))
+    for m in SCOPE_RE.finditer(text):
+        out.taken.append((m.start(), m.end()))  # "seven days a week", "out of 5": no claim of their own
     _dates(text, now, out)
     for m in TIME_RE.finditer(text):
         if m.group(6):
