@@ -24,8 +24,8 @@ The detector lets ``StoreError`` propagate: the pipeline turns it into a ``syste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import ConfigError, DetectorError
 from ..normalize import Normalized, normalize
@@ -44,6 +44,7 @@ from .fingerprint import (
     shingles,
     unique_forms,
 )
+from .pii import PiiMatch, find_pii
 
 if TYPE_CHECKING:
     from ..keys import KeyRing
@@ -59,29 +60,17 @@ CROSS_TEXT = "leakage.cross_conversation_text"
 _DEFAULT_UNKNOWN = ("pii.email", "pii.phone", "pii.payment_card", "pii.iban", "pii.national_id")
 _DEFAULT_SENSITIVE = ("pii.payment_card", "pii.national_id")
 
-FindPii = Callable[..., list[Any]]
 
-
-def _find_pii() -> FindPii:
-    try:
-        from .pii import find_pii
-    except ImportError:  # TEMPORARY until detectors/pii.py lands
-        from .pii_find import PiiFinder
-
-        return PiiFinder().find
-    return find_pii
-
-
-def pii_matches(norm: Normalized, ctx: Context | None, regions: Sequence[str]) -> list[Any]:
+def pii_matches(norm: Normalized, ctx: Context | None, regions: Sequence[str]) -> list[PiiMatch]:
     """The PII detector's matches for this text when it already ran in this check, else found now."""
     if ctx is not None:
         cached = ctx.shared.get("pii.matches")
         if isinstance(cached, list):
             return cached
-    return _find_pii()(norm, regions=tuple(regions))
+    return find_pii(norm, regions=tuple(regions))
 
 
-def _match_forms(m: Any, norm_text: str) -> tuple[str, ...]:
+def _match_forms(m: PiiMatch, norm_text: str) -> tuple[str, ...]:
     return tuple(unique_forms((*m.canonical, compact(norm_text[m.start:m.end]))))
 
 
@@ -90,7 +79,7 @@ def value_forms(text: str, *, regions: Sequence[str] = (), crm: bool = False) ->
     record also identifier-like tokens."""
     norm = normalize(text)
     forms: set[str] = set()
-    for m in _find_pii()(norm, regions=tuple(regions)):
+    for m in find_pii(norm, regions=tuple(regions)):
         forms.update(_match_forms(m, norm.text))
     if crm:
         forms.update(record_identifier_forms(norm.text))
@@ -115,7 +104,7 @@ def register_identifiers(state: StateStore, keys: KeyRing, tenant: str, customer
             continue
         norm = normalize(raw)
         forms = {compact(norm.text), fold(norm.text)}
-        for m in _find_pii()(norm, regions=tuple(regions)):
+        for m in find_pii(norm, regions=tuple(regions)):
             forms.update(_match_forms(m, norm.text))
         fps.update(fingerprint(key, VALUE, f) for f in unique_forms(forms))
     if fps:
