@@ -1,0 +1,107 @@
+"""The app factory: ``create_app(settings, *, guard=None, keys=None, ...) -> FastAPI``.
+
+Without a ``guard`` it builds one from configuration: the policy (``GUARDLINE_POLICY``), the state
+store (``GUARDLINE_STATE_URL``, default ``sqlite:///guardline-state.db``) and the audit trail
+(``GUARDLINE_DATABASE_URL``, default ``sqlite:///guardline.db``, which also holds tenants and API keys).
+``app_from_env`` is the same for ``uvicorn --factory`` (one call per worker process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from .. import __version__
+from ..config import Settings, load_settings
+from ..errors import ConfigError
+from ..guard import Guard
+from ..keys import KeyRing
+from .errors import install_error_handler
+from .gateway import Gateway
+from .keystore import KeyStore
+from .limits import BodyLimit
+from .metrics import MetricsSink
+from .settings import ServerSettings, load_server_settings
+
+__all__ = ["DEFAULT_DATABASE", "DEFAULT_STATE", "app_from_env", "create_app"]
+
+DEFAULT_DATABASE = "sqlite:///guardline.db"
+DEFAULT_STATE = "sqlite:///guardline-state.db"
+
+_DESCRIPTION = """Guardline checks every message between an AI agent and its customers.
+
+Authenticate with `Authorization: Bearer <API key>` (`guardline keys create --tenant T --scope S`).
+Scopes: `check` < `read` < `admin`. Every request acts on the key's own tenant only.
+Errors are `{"error": {"code", "message", "field"}}`."""
+
+
+def _build_guard(core: Settings, *, database_url: str | None, state_url: str | None,
+                 policy: Any, sinks: list[Any]) -> Guard:
+    from ..state import open_state
+
+    ring = KeyRing(core.secret)
+    state = open_state(state_url or core.state_url or DEFAULT_STATE)
+    audit = None
+    database = database_url or core.database_url or DEFAULT_DATABASE
+    if database != "none":
+        from ..audit import open_audit
+
+        audit = open_audit(database, keys=ring)
+    return Guard(policy if policy is not None else core.policy, state=state, keys=ring, audit=audit,
+                 sinks=sinks, settings=core)
+
+
+def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = None,
+               keys: KeyStore | None = None, core: Settings | None = None, database_url: str | None = None,
+               state_url: str | None = None, policy: Any = None) -> FastAPI:
+    """Build the gateway. ``guard`` and ``keys`` given by the caller are not closed on shutdown."""
+    settings = settings if settings is not None else load_server_settings()
+    core = core if core is not None else (guard.settings if guard is not None else load_settings())
+    metrics = MetricsSink()
+    owned: list[Any] = []
+    if guard is None:
+        guard = _build_guard(core, database_url=database_url, state_url=state_url, policy=policy,
+                             sinks=[metrics])
+        owned.append(guard)
+    else:
+        guard.sinks = (*guard.sinks, metrics)
+    if keys is None:
+        db = database_url or core.database_url or DEFAULT_DATABASE
+        if db == "none":
+            raise ConfigError("the gateway needs a database for its API keys (GUARDLINE_DATABASE_URL)")
+        keys = KeyStore(db)
+        owned.append(keys)
+    gateway = Gateway(guard=guard, keys=keys, settings=settings, metrics=metrics, owned=owned)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        gateway.http = httpx.AsyncClient(limits=httpx.Limits(max_connections=256,
+                                                             max_keepalive_connections=64))
+        try:
+            yield
+        finally:
+            await gateway.http.aclose()
+            gateway.http = None
+            for resource in reversed(gateway.owned):
+                resource.close()
+
+    app = FastAPI(title="Guardline", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
+    app.state.gateway = gateway
+    install_error_handler(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+
+    from . import check, conversations, customers, health, proxy, send, webhooks
+
+    for module in (check, customers, conversations, proxy, send, health):
+        app.include_router(module.router)
+    app.include_router(webhooks.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn guardline.server.app:app_from_env --factory``: everything from ``GUARDLINE_*``."""
+    return create_app()

@@ -1,0 +1,27 @@
+"""Reading request bodies: JSON decoded once, errors translated into 400/422 at the boundary."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from .errors import ApiError
+
+__all__ = ["json_body"]
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        raise ApiError(422, "invalid_input", "a JSON body is required", field="body")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "body is not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "bad_request", f"invalid JSON: {exc.msg} at line {exc.lineno} "
+                                           f"column {exc.colno}") from None
+    except RecursionError:
+        raise ApiError(400, "bad_request", "JSON nested too deeply") from None

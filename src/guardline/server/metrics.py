@@ -1,0 +1,72 @@
+"""Prometheus metrics, fed as a Guard ``Sink`` (the pipeline knows nothing of them).
+
+- ``guardline_checks_total{tenant, channel, direction, agent_version, action}``
+- ``guardline_findings_total{tenant, type, severity}``
+- ``guardline_check_duration_seconds{direction}`` (histogram of the check's own latency)
+
+Label values come partly from clients (agent version, finding types from plug-in detectors), so each
+label keeps at most ``max_values`` distinct values; later ones are counted under ``other``. With
+several worker processes each one exposes its own counters (scrape each, or run one worker per
+container).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from ..types import Message, Verdict
+
+__all__ = ["CONTENT_TYPE_LATEST", "MetricsSink"]
+
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class _Capped:
+    """Remembers up to ``limit`` distinct values of one label."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, value: str) -> str:
+        value = value[:64]
+        if value in self.seen:
+            return value
+        with self.lock:
+            if len(self.seen) < self.limit:
+                self.seen.add(value)
+                return value
+        return "other"
+
+
+class MetricsSink:
+    """A ``Sink`` that counts verdicts; ``render()`` is the ``/metrics`` body."""
+
+    def __init__(self, *, registry: CollectorRegistry | None = None, max_values: int = 200) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.checks = Counter("guardline_checks", "Messages checked",
+                              ("tenant", "channel", "direction", "agent_version", "action"),
+                              registry=self.registry)
+        self.findings = Counter("guardline_findings", "Findings reported",
+                                ("tenant", "type", "severity"), registry=self.registry)
+        self.latency = Histogram("guardline_check_duration_seconds", "Latency of one check",
+                                 ("direction",), buckets=_BUCKETS, registry=self.registry)
+        self._tenant = _Capped(max_values)
+        self._version = _Capped(max_values)
+        self._type = _Capped(max_values)
+
+    def handle(self, message: Message, verdict: Verdict) -> None:
+        tenant = self._tenant(message.tenant)
+        direction = str(message.direction)
+        self.checks.labels(tenant, str(message.channel), direction, self._version(message.agent.version),
+                           str(verdict.action)).inc()
+        for f in verdict.findings:
+            self.findings.labels(tenant, self._type(f.type), str(f.severity)).inc()
+        self.latency.labels(direction).observe(verdict.latency_ms / 1000.0)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
