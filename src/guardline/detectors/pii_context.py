@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from datetime import date
 
 from .pii_base import CREDENTIAL, DOB, NAME, STREET_ADDRESS, PiiMatch, fold_name
+from .pii_cues import Cues
 from .pii_patterns import (
     ADDRESS_LABEL,
     NAME_CUE,
     NAME_GREETING,
     NAME_SIGNATURE,
+    NAME_THIS_IS,
+    NAME_TITLE,
     SECRET_CUE,
     SECRET_TOKEN,
     STREET,
@@ -73,10 +76,28 @@ def _name_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     return first, last
 
 
-def find_names(text: str) -> Iterator[PiiMatch]:
-    for pattern, kind, score in ((NAME_CUE, "cue", 0.8), (NAME_GREETING, "greeting", 0.7),
-                                 (NAME_SIGNATURE, "signature", 0.6)):
-        for m in pattern.finditer(text):
+def _anchored(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``pattern`` tried at each cue start (skipping starts inside the previous match)."""
+    after = -1
+    for pos in starts:
+        if pos < after:
+            continue
+        m = pattern.match(text, pos)
+        if m is not None:
+            after = m.end()
+            yield m
+
+
+def find_names(text: str, cues: Cues) -> Iterator[PiiMatch]:
+    scans: tuple[tuple[Iterator[re.Match[str]], str, float], ...] = (
+        (_anchored(NAME_CUE, text, cues.at("name")), "cue", 0.8),
+        (_anchored(NAME_TITLE, text, cues.at("title")), "title", 0.8),
+        (NAME_THIS_IS.finditer(text), "cue", 0.7),
+        (NAME_GREETING.finditer(text), "greeting", 0.7),
+        (_anchored(NAME_SIGNATURE, text, cues.at("signature")), "signature", 0.6),
+    )
+    for matches, kind, score in scans:
+        for m in matches:
             span = _name_span(text, m.start("name"), m.end("name"))
             if span is None:
                 continue
@@ -85,14 +106,16 @@ def find_names(text: str) -> Iterator[PiiMatch]:
             yield PiiMatch(NAME, kind, s, e, value, (fold_name(value),), score)
 
 
-def find_addresses(text: str) -> Iterator[PiiMatch]:
+def find_addresses(text: str, cues: Cues, *, has_digit: bool) -> Iterator[PiiMatch]:
+    if not has_digit:
+        return  # every address pattern needs a house number
     seen: list[tuple[int, int]] = []
     for m in STREET.finditer(text):
         s, e = m.span()
         value = text[s:e].rstrip(".,")
         seen.append((s, s + len(value)))
         yield PiiMatch(STREET_ADDRESS, "street", s, s + len(value), value, (fold_name(value),), 0.7)
-    for m in ADDRESS_LABEL.finditer(text):
+    for m in _anchored(ADDRESS_LABEL, text, cues.at("address")):
         s = m.start("addr")
         value = m.group("addr")
         cut = re.search(r"[.?!](?:\s|$)", value)
@@ -156,8 +179,8 @@ def parse_date(raw: str, *, month_first: bool = False) -> tuple[str, ...]:
     return tuple(out)
 
 
-def find_dates_of_birth(text: str, *, month_first: bool = False) -> Iterator[PiiMatch]:
-    for m in DOB_RE.finditer(text):
+def find_dates_of_birth(text: str, cues: Cues, *, month_first: bool = False) -> Iterator[PiiMatch]:
+    for m in _anchored(DOB_RE, text, cues.at("dob")):
         raw = m.group("date")
         canonical = parse_date(raw, month_first=month_first)
         if canonical:
@@ -174,13 +197,13 @@ _CODE_CUES = ("pin", "otp", "code", "cvv", "cvc")
 _KEY_CUES = ("api", "secret", "token", "bearer")
 
 
-def find_credentials(text: str) -> Iterator[PiiMatch]:
+def find_credentials(text: str, cues: Cues) -> Iterator[PiiMatch]:
     taken: list[tuple[int, int]] = []
-    for m in SECRET_TOKEN.finditer(text):
+    for m in _anchored(SECRET_TOKEN, text, cues.at("token")):
         kind = m.lastgroup or "api_key"
         taken.append(m.span())
         yield PiiMatch(CREDENTIAL, kind, m.start(), m.end(), m.group(), (m.group(),), 0.95)
-    for m in SECRET_CUE.finditer(text):
+    for m in _anchored(SECRET_CUE, text, cues.at("secret")):
         cue = m.group("cue").casefold()
         val = m.group("val").rstrip(".,;:!?)]}>")
         s = m.start("val")

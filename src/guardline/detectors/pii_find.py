@@ -2,8 +2,8 @@
 
 Concepts run in a fixed order and each claims its spans, so a later, weaker concept never reports a
 value again under another type: URLs (claimed, not reported) -> credentials -> e-mail -> IBAN -> IP ->
-national ids with letters -> dates of birth -> digit runs (national ids, cards, phones) -> names ->
-street addresses -> the optional NER backend.
+national ids with letters -> dates of birth -> street lines -> digit runs (national ids, cards,
+phones) -> names -> "address:" lines -> the optional NER backend.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .pii_base import (
     fold_name,
 )
 from .pii_context import find_addresses, find_credentials, find_dates_of_birth, find_names
+from .pii_cues import find_cues
 from .pii_ids import classify_card, classify_digit_id, compact_id, validate_iban, validate_letter_id
 from .pii_patterns import (
     CARD_CONTEXT,
@@ -42,6 +43,7 @@ from .pii_patterns import (
     LETTER_IDS,
     OBFUSCATION_HINT,
     PHONE_CONTEXT,
+    PHONE_LABEL_AFTER,
     PHONE_NEGATIVE,
     URL,
 )
@@ -74,6 +76,15 @@ def _dateish(raw: str) -> bool:
     return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
 
 
+def _maybe_obfuscated(text: str, low: str) -> bool:
+    """Cheap substring tests before the costlier obfuscated e-mail pattern."""
+    if "dot" in low and _DOT_WORD.search(low) is not None:
+        return True
+    if "(at" in low or "[at" in low or "{at" in low or "<at" in low or " @" in text or "@ " in text:
+        return True
+    return " at " in low and OBFUSCATION_HINT.search(low) is not None
+
+
 def _overlaps(taken: list[tuple[int, int]], s: int, e: int) -> bool:
     return any(a < e and s < b for a, b in taken)
 
@@ -100,40 +111,49 @@ class PiiFinder:
             if m.type in want:
                 out.append(m)
 
+        cues = find_cues(text)
+        low = cues.lower
+        has_digit = _ANY_DIGIT.search(text) is not None
         if "://" in text or "www." in text:
             taken.extend(m.span() for m in URL.finditer(text))
         if CREDENTIAL in want:
-            for m in find_credentials(text):
+            for m in find_credentials(text, cues):
                 if not _overlaps(taken, m.start, m.end):
                     add(m)
         if "@" in text:
             self._emails(text, taken, add)
-        if OBFUSCATION_HINT.search(text) is not None:
+        if _maybe_obfuscated(text, low):
             self._obfuscated_emails(text, taken, add)
-        self._ibans(text, taken, add)
-        if "." in text or ":" in text:
-            self._ips(text, taken, add)
-        for lm in LETTER_IDS.finditer(text):
-            kind = lm.lastgroup or ""
-            raw = lm.group()
-            if not _overlaps(taken, *lm.span()) and validate_letter_id(kind, raw):
-                add(PiiMatch(NATIONAL_ID, kind, lm.start(), lm.end(), raw, (compact_id(kind, raw),), 1.0))
-        if _ANY_DIGIT.search(text) is not None:
+        if has_digit:
+            self._ibans(text, taken, add)
+            if "." in text or ":" in text:
+                self._ips(text, taken, add)
+            for lm in LETTER_IDS.finditer(text):
+                kind = lm.lastgroup or ""
+                raw = lm.group()
+                if not _overlaps(taken, *lm.span()) and validate_letter_id(kind, raw):
+                    add(PiiMatch(NATIONAL_ID, kind, lm.start(), lm.end(), raw, (compact_id(kind, raw),), 1.0))
             if DOB in want:
-                for d in find_dates_of_birth(text, month_first="US" in regions):
+                for d in find_dates_of_birth(text, cues, month_first="US" in regions):
                     if not _overlaps(taken, d.start, d.end):
                         add(d)
+        # street lines claim their house numbers before digit runs are read as phones; "address:" lines
+        # (which run to the end of the line and may hold a phone number) come after
+        addresses = list(find_addresses(text, cues, has_digit=has_digit)) if STREET_ADDRESS in want else []
+        for a in addresses:
+            if a.kind == "street" and not _overlaps(taken, a.start, a.end):
+                add(a)
+        if has_digit:
             self._digit_runs(text, taken, add, tuple(r.upper() for r in regions), check)
         if check is not None:
             check()
         if NAME in want:
-            for n in find_names(text):
+            for n in find_names(text, cues):
                 if not _overlaps(taken, n.start, n.end):
                     add(n)
-        if STREET_ADDRESS in want:
-            for a in find_addresses(text):
-                if not _overlaps(taken, a.start, a.end):
-                    add(a)
+        for a in addresses:
+            if a.kind != "street" and not _overlaps(taken, a.start, a.end):
+                add(a)
         if self.ner is not None and (NAME in want or STREET_ADDRESS in want):
             self._ner(text, taken, add)
         out.sort(key=lambda m: (m.start, m.end))
@@ -223,8 +243,9 @@ class PiiFinder:
                     continue
                 if id_kinds or card_ctx or PHONE_NEGATIVE.search(window) is not None:
                     continue  # a failed id or card, an order number: not a phone
-            phone_ctx = PHONE_CONTEXT.search(window) is not None
             end = m.end()
+            phone_ctx = (PHONE_CONTEXT.search(window) is not None
+                         or PHONE_LABEL_AFTER.match(text, end) is not None)
             phone = classify_phone(text[s:end], digits, international=international, regions=regions,
                                    phone_context=phone_ctx)
             if phone is not None:

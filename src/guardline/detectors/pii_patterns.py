@@ -25,8 +25,11 @@ __all__ = [
     "NAME_CUE",
     "NAME_GREETING",
     "NAME_SIGNATURE",
+    "NAME_THIS_IS",
+    "NAME_TITLE",
     "OBFUSCATION_HINT",
     "PHONE_CONTEXT",
+    "PHONE_LABEL_AFTER",
     "PHONE_NEGATIVE",
     "SECRET_CUE",
     "SECRET_TOKEN",
@@ -48,7 +51,7 @@ EMAIL_OBFUSCATED = re.compile(
     rf"(?i)(?<![\w.@])(?P<local>{_LABEL}(?:{_DOT}{_LABEL})*){_AT}"
     rf"(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}{_TLD})(?![\w@-])")
 # cheap test that obfuscation may be present at all (the obfuscated pattern is the costlier one)
-OBFUSCATION_HINT = re.compile(r"(?i)\bdot\b|[(\[{<][ \t]*at[ \t]*[)\]}>]|[ \t]@|@[ \t]|\w\.\w+[ \t]+at[ \t]+\w")
+OBFUSCATION_HINT = re.compile(r"\w\.\w+[ \t]+at[ \t]+\w")  # run on lower-cased text, after substring tests
 
 # -- digits: one pattern proposes every digit-bearing candidate (phones, cards, national ids) -------
 # groups of digits joined by at most one separator (space, dash, dot, slash, parentheses)
@@ -109,6 +112,9 @@ PHONE_CONTEXT = re.compile(
     r"(?i)\b(?:phone|phones|tel|tele|telephone|mobile|mob|cell|cellphone|fax|call|calls|calling|ring|"
     r"text|sms|whatsapp|reach|contact|dial|landline|hotline|office|desk|home|work|number|nr|"
     r"telefon|telefoon|t[ée]l[ée]phone|portable|handy|puhelin|tel[ée]fono|n[úu]mero|numero)\b")
+# a label right AFTER a number ("416 60 039 office", "555-1234 (mobile)")
+PHONE_LABEL_AFTER = re.compile(
+    r"(?i)[ \t]*[-,(]?[ \t]*(?:office|mobile|mob|cell|fax|home|work|tel|phone|landline|direct|desk)\b")
 PHONE_NEGATIVE = re.compile(
     r"(?i)(?:\b(?:order|booking|reservation|confirmation|reference|ref|invoice|ticket|tracking|account|"
     r"acct|case|claim|policy|member|membership|serial|item|sku|model|flight|iban|ssn|zip|postal|"
@@ -149,22 +155,24 @@ SECRET_CUE = re.compile(
     r"(?P<val>[^\s\"'`]{3,200})")
 
 # -- names ------------------------------------------------------------------------------------------
+# The cue patterns below are ANCHORED: ``pii_cues`` finds where a cue word starts (one Aho-Corasick
+# pass) and the pattern is tried there with ``.match(text, pos)``.
 _TOKEN = r"[^\W\d_][\w'’.-]*"
 _NAME = rf"(?P<name>{_TOKEN}(?:[ \t]+{_TOKEN}){{0,3}})"
 NAME_CUE = re.compile(
-    r"(?:(?i:\bmy[ \t]+(?:full[ \t]+)?name[ \t]+is|\bmy[ \t]+name's|\b(?:full[ \t]+)?name[ \t]*:"
-    r"|\bi[ \t]+am[ \t]+called|\bi'm|\bi[ \t]+am|\bcall[ \t]+me|\bjag[ \t]+heter|\bich[ \t]+hei(?:ß|ss)e"
-    r"|\bje[ \t]+m'appelle|\bme[ \t]+llamo|\bmi[ \t]+chiamo|\bik[ \t]+heet|\bsigned"
-    r"|^[ \t]*(?:(?:hi|hello|hey)[ \t,!]+)?this[ \t]+is)[ \t]*[\n]?[ \t]*"
-    r"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Herr|Frau|Fru|Mme|Mlle|Sr|Sra|Sig)\.?[ \t]+)" + _NAME,
-    re.MULTILINE)
+    r"(?i:my[ \t]+(?:full[ \t]+)?name[ \t]+is|my[ \t]+name's|(?:full[ \t]+)?name[ \t]*:"
+    r"|i[ \t]+am[ \t]+called|i'm|i[ \t]+am|call[ \t]+me|jag[ \t]+heter|ich[ \t]+hei(?:ß|ss)e"
+    r"|je[ \t]+m'appelle|me[ \t]+llamo|mi[ \t]+chiamo|ik[ \t]+heet)[ \t]*\n?[ \t]*" + _NAME)
+NAME_TITLE = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Herr|Frau|Fru|Mme|Mlle|Sr|Sra|Sig)\.?[ \t]+" + _NAME)
+NAME_SIGNATURE = re.compile(
+    r"(?i:regards|wishes|thanks|best|thank[ \t]+you|cheers|sincerely|yours(?:[ \t]+(?:truly|sincerely))?|"
+    r"mvh|h[äa]lsningar|gr[üu](?:ß|ss)e|cordialement|saludos)"
+    rf"[ \t]*[,.!]?[ \t]*\n+[ \t]*{_NAME}[ \t]*(?=\n|$)")
+# scanned (not anchored): start-of-line patterns are cheap for the regex engine
 NAME_GREETING = re.compile(
     r"(?im)^[ \t]*(?:hi|hello|hey|dear|good[ \t]+(?:morning|afternoon|evening)|hej|hallo|bonjour|"
     rf"hola|ciao|moin|hei)[ \t,]+{_NAME}(?=[ \t]*(?:[,!.:;\n-]|$))")
-NAME_SIGNATURE = re.compile(
-    r"(?i:(?:kind|best|warm|many)?[ \t]*(?:regards|wishes|thanks)|best|thanks|thank[ \t]+you|cheers|"
-    r"sincerely|yours(?:[ \t]+(?:truly|sincerely))?|mvh|h[äa]lsningar|gr[üu](?:ß|ss)e|cordialement|saludos)"
-    rf"[ \t]*[,.!]?[ \t]*\n+[ \t]*{_NAME}[ \t]*(?=\n|$)")
+NAME_THIS_IS = re.compile(r"(?im)^[ \t]*(?:(?:hi|hello|hey)[ \t,!]+)?this[ \t]+is[ \t]+" + _NAME)
 
 # -- street addresses -------------------------------------------------------------------------------
 _SUFFIX_EN = (r"(?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
@@ -181,7 +189,6 @@ STREET = re.compile(
     r"[A-Z][\w'’-]+"
     r"|\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Rua|Travessa|Rue|Ulica|ul\.)"
     r"[ \t]+(?:[\w'’-]+[ \t]+){0,3}?\d{1,4}[A-Za-z]?\b")
-ADDRESS_LABEL = re.compile(
-    r"(?i)\b(?:(?:home|street|postal|billing|shipping|delivery|mailing)[ \t]+)?"
-    r"(?:address|adress|adresse|dirección|indirizzo|endereço)\b"
+ADDRESS_LABEL = re.compile(  # anchored at the keyword
+    r"(?i)(?:address|adress|adresse|dirección|indirizzo|endereço)\b"
     r"(?:[ \t]+is|[ \t]*:)[ \t]*\n?[ \t]*(?P<addr>[^\n]{4,100})")

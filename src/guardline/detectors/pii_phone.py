@@ -3,7 +3,8 @@
 Three tiers, strongest first:
 
 1. written internationally (``+46 73 555 12 34``, ``0046...``): parsed without a region; valid -> 1.0;
-2. valid in one of the region hints (policy regions, then the message's region) -> 0.95;
+2. valid in one of the region hints (policy regions, then the message's region), written with the
+   region's trunk prefix where it has one -> 0.95;
 3. not valid in any hinted region but a phone keyword (``phone``, ``call me``, ``fax``) stands shortly
    before it and it has 7..15 digits -> "unverified", 0.6.
 
@@ -47,14 +48,17 @@ def _region_lengths(region: str) -> tuple[frozenset[int], str] | None:
 
 
 def _fits(region: str, digits: str) -> bool:
+    """Could ``digits`` be a nationally written number of ``region``? Where a trunk prefix is part of
+    national writing (``0`` in most of the world, not the optional ``1`` of North America), a number
+    written without it is not taken as that region's (``3747 3911`` is no German number)."""
     info = _region_lengths(region)
     if info is None:
         return False
     lengths, prefix = info
     n = len(digits)
-    if n in lengths:
-        return True
-    return bool(prefix) and digits.startswith(prefix) and (n - len(prefix)) in lengths
+    if prefix and prefix != "1":
+        return digits.startswith(prefix) and (n - len(prefix)) in lengths
+    return n in lengths or (bool(prefix) and digits.startswith(prefix) and (n - len(prefix)) in lengths)
 
 
 def _result(number: phonenumbers.PhoneNumber, score: float) -> PhoneResult:
