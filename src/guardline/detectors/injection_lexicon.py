@@ -1,0 +1,85 @@
+"""The injection lexicon: words and phrases mapped to CONCEPTS, one data file per language.
+
+A concept is a small role in an attack sentence (``IGNORE`` a verb like "ignore"/"vergiss",
+``INSTR`` a noun like "instructions"/"Anweisungen"); ``injection_rules`` combines concepts by
+proximity into features ("an IGNORE verb followed within a few words by an INSTR noun"). Adding a
+language means adding ``guardline/data/injection/<lang>.txt``; the rules stay the same.
+
+File syntax: ``CONCEPT = term | term | ...``; a line starting with whitespace continues the previous
+one; ``#`` starts a comment line. Terms are matched on folded text (lower case, no diacritics, every
+character that is not a letter or digit read as a space; see ``injection_fold``) from a word start;
+a trailing ``*`` makes a term a prefix (``instruct*``), otherwise it must end at a word end. A
+leading ``^`` makes the term case-sensitive and matched as written (``^DAN``: the jailbreak persona,
+not the name Dan).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from ..errors import ConfigError
+
+__all__ = ["CONCEPTS", "LANGUAGES", "load"]
+
+LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "sv", "nl", "it", "pt")
+
+CONCEPTS: dict[str, str] = {
+    "IGNORE": "a verb telling the reader to drop something (ignore, disregard, forget, override)",
+    "PRIOR": "a qualifier pointing back at earlier text (previous, above, all, initial)",
+    "INSTR": "a noun for instructions or rules (instructions, rules, guidelines, prompt)",
+    "SYSPROMPT": "the model's own configuration (system prompt, initial prompt, hidden instructions)",
+    "SYSWEAK": "the same in words with innocent uses too (your instructions, your rules)",
+    "REVEAL": "a verb asking to disclose or repeat (reveal, print, repeat, show)",
+    "YOUR": "the second-person possessive (your)",
+    "ROLE": "a role-play or persona set-up (you are now, act as, pretend, from now on)",
+    "ROLEWEAK": "words of role-play with innocent uses too (from now on, hypothetical, scenario)",
+    "IDENTITY": "assigning the assistant an identity or duty (you are a ..., your role is, you will)",
+    "UNRESTRICTED": "freedom from rules (no restrictions, unfiltered, uncensored, never refuse)",
+    "JBNAME": "a known jailbreak persona (DAN, AIM, BetterDAN, evil confidant)",
+    "JBWEAK": "jailbreak vocabulary with innocent uses too (jailbreak, developer mode, debug mode)",
+    "AIREF": "a reference to an AI model (ChatGPT, OpenAI, language model)",
+    "POLICY": "content-policy vocabulary (content policy, ethical guidelines, censorship)",
+    "OUTCTRL": "control of the assistant's output (always respond, never say, start your response)",
+    "NEWINSTR": "announcement of replacement instructions (new instructions, updated rules)",
+    "OUTPUTNOUN": "the assistant's output as an object (your response, your answer, your reply)",
+    "ADDRESSAI": "text in a document addressing the AI that reads it (note to the AI, dear assistant)",
+    "TASKVERB": "an imperative task verb typical of requests to an assistant (explain, translate)",
+    "EDITVERB": "a verb that edits an output (add, include, modify): an attack when its object is the reply",
+    "REQUEST": "a polite request opener (can you, please, help me)",
+    "QUESTION": "a general-knowledge question opener (what is, who wrote, how do)",
+    "HARM": "harmful-content vocabulary (illegal, explicit, weapons, hacking)",
+}
+
+
+def parse(text: str, where: str) -> dict[str, tuple[str, ...]]:
+    """Parse one lexicon file; an unknown concept or a malformed line is a ``ConfigError``."""
+    logical: list[tuple[int, str]] = []
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if raw[0].isspace():
+            if not logical:
+                raise ConfigError(f"{where}:{lineno}: continuation line without a concept line")
+            n, prev = logical[-1]
+            logical[-1] = (n, prev + " " + raw.strip())
+        else:
+            logical.append((lineno, raw.strip()))
+    out: dict[str, list[str]] = {}
+    for lineno, line in logical:
+        concept, sep, rest = line.partition("=")
+        concept = concept.strip()
+        if not sep or concept not in CONCEPTS:
+            raise ConfigError(f"{where}:{lineno}: expected 'CONCEPT = terms' with a known concept")
+        terms = [" ".join(t.split()) for t in rest.split("|")]
+        out.setdefault(concept, []).extend(t for t in terms if t)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@cache
+def load(lang: str) -> dict[str, tuple[str, ...]]:
+    """The lexicon of one language (packaged data, read once)."""
+    if lang not in LANGUAGES:
+        raise ConfigError(f"injection: unknown language {lang!r}; available: {', '.join(LANGUAGES)}")
+    ref = resources.files("guardline.data").joinpath(f"injection/{lang}.txt")
+    return parse(ref.read_text(encoding="utf-8"), f"injection/{lang}.txt")

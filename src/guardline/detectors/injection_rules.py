@@ -1,0 +1,207 @@
+"""Features of an injection, built from concept hits, and the score they add up to.
+
+A feature is one concept (``UNRESTRICTED``) or a concept followed by another within a few characters
+of the same sentence (``IGNORE`` ... ``INSTR``: "ignore all previous instructions", "vergiss die
+vorherigen Anweisungen"). Each feature has a weight per MODE:
+
+- ``direct``: a customer's own message. Requests to an assistant are normal here ("translate this",
+  "write a poem"); what counts is overriding, extracting, role-play set-ups, unrestricted personas.
+- ``indirect``: a document the agent reads (a tool result, a KB passage, an email). A document has
+  no business addressing the assistant at all, so directives about "your response", notes to "the
+  AI" and imperative assistant tasks ("Explain ...", "Translate ...") weigh much more.
+
+Each feature counts once (a long text does not score higher by repeating itself). The score is
+``1 - 2 ** -sum(weights)``: a weight sum of 1 gives 0.5, 2 gives 0.75, 3 gives 0.875. In indirect
+mode the sum is taken over the best window of ``INDIRECT_WINDOW`` characters, so a long ordinary
+document does not add up scattered weak cues.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .injection_match import Hit
+
+__all__ = ["FEATURES", "INDIRECT_WINDOW", "Analysis", "Feature", "Mode", "analyze", "markup_hits"]
+
+Mode = str  # "direct" | "indirect"
+INDIRECT_WINDOW = 300
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_OPENERS = " \t\"'*-•([>“‘«¿¡#"
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    name: str
+    first: str
+    then: tuple[str, ...] = ()
+    gap: int = 0
+    direct: float = 0.0
+    indirect: float = 0.0
+    sentence_start: bool = False  # the first concept must open a sentence or a line
+    group: str = ""  # features of one group count as one: the heaviest that fired
+
+
+FEATURES: tuple[Feature, ...] = (
+    # overriding earlier instructions
+    Feature("override", "IGNORE", ("INSTR", "SYSPROMPT", "SYSWEAK"), 50, 2.5, 2.5),
+    Feature("override_all", "IGNORE", ("PRIOR",), 12, 0.6, 0.6),
+    Feature("new_instructions", "NEWINSTR", (), 0, 0.5, 0.7),
+    # extracting the system prompt
+    Feature("extraction", "REVEAL", ("SYSPROMPT",), 50, 2.5, 2.5),
+    Feature("extraction_weak", "REVEAL", ("SYSWEAK",), 30, 0.8, 0.8),
+    Feature("system_prompt", "SYSPROMPT", (), 0, 0.9, 0.9),
+    Feature("own_rules", "SYSWEAK", (), 0, 0.3, 0.3),
+    # role-play and jailbreak personas
+    Feature("roleplay", "ROLE", (), 0, 0.8, 0.6),
+    Feature("roleplay_weak", "ROLEWEAK", (), 0, 0.3, 0.2),
+    Feature("identity", "IDENTITY", (), 0, 0.4, 0.4),
+    Feature("unrestricted", "UNRESTRICTED", (), 0, 1.0, 1.0),
+    Feature("persona", "JBNAME", (), 0, 1.3, 1.3),
+    Feature("jailbreak_vocabulary", "JBWEAK", (), 0, 0.6, 0.6),
+    Feature("ai_reference", "AIREF", (), 0, 0.5, 0.3),
+    Feature("policy_talk", "POLICY", (), 0, 0.3, 0.1),
+    Feature("output_control", "OUTCTRL", (), 0, 0.35, 0.3),
+    Feature("harm", "HARM", (), 0, 0.25, 0.1),
+    # a document talking to the assistant about its reply
+    Feature("output_edit", "EDITVERB", ("OUTPUTNOUN",), 100, 0.3, 1.6),
+    Feature("output_directive", "OUTPUTNOUN", ("EDITVERB", "TASKVERB"), 25, 0.3, 1.6),
+    Feature("output_noun", "OUTPUTNOUN", (), 0, 0.15, 0.5),
+    Feature("address_ai", "ADDRESSAI", (), 0, 0.3, 1.3),
+    Feature("task", "TASKVERB", (), 0, 0.0, 1.0, sentence_start=True, group="solicit"),
+    Feature("request", "REQUEST", (), 0, 0.0, 0.6, sentence_start=True, group="solicit"),
+    Feature("question", "QUESTION", (), 0, 0.0, 0.6, sentence_start=True, group="solicit"),
+)
+
+# markup and delimiter injection: chat-template tokens, fake role tags, fake section headers
+_MARKUP: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("delimiter", re.compile(
+        r"<\s*/?\s*(?:system|user|assistant|human|ai|bot|instructions?|prompt|sys|inst|im_start|im_end"
+        r"|context|admin|developer|tool|function)\s*>"
+        r"|<\|\s*[a-z_]{2,20}\s*\|>|\[/?(?:inst|sys|system|user|assistant)\]|<<\s*/?\s*sys\s*>>"
+        r"|^[ \t]*#{1,4}[ \t]*(?:system|instructions?|new instructions|assistant)\b"
+        r"|\b(?:begin|end|start)[ _](?:of[ _])?(?:system|new|hidden|secret|admin|developer)[ _]"
+        r"(?:prompt|instructions?|message|mode)\b",
+        re.IGNORECASE | re.MULTILINE,
+    )),
+    ("role_prefix", re.compile(r"^[ \t]*(?:system|assistant|developer)[ \t]*:", re.IGNORECASE | re.MULTILINE)),
+    ("persona_marker", re.compile("[\U0001f513\U0001f512]")),
+    ("mode_name", re.compile(r"\b[A-Z][A-Za-z]{2,}[ -]Mode\b")),
+    ("template", re.compile(
+        r"\{\{[^{}\n]{1,40}\}\}"
+        r"|[\[<{](?:insert |put |enter |write |type )?(?:your |the )?(?:prompt|question|request|query)(?: here)?[\]>}]",
+        re.IGNORECASE,
+    )),
+)
+MARKUP_WEIGHTS: dict[str, tuple[float, float]] = {
+    "delimiter": (1.6, 1.6),
+    "role_prefix": (0.6, 0.6),
+    "persona_marker": (1.0, 1.0),
+    "template": (1.0, 1.0),
+    "mode_name": (0.4, 0.4),
+}
+
+
+@dataclass(slots=True)
+class Analysis:
+    """The score of one text and where each fired feature was first seen (text offsets)."""
+
+    score: float = 0.0
+    weight: float = 0.0
+    features: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        if not self.features:
+            return None
+        return (min(s for s, _ in self.features.values()), max(e for _, e in self.features.values()))
+
+
+def markup_hits(text: str) -> list[tuple[str, int, int]]:
+    out: list[tuple[str, int, int]] = []
+    for name, pattern in _MARKUP:
+        m = pattern.search(text)
+        if m is not None:
+            out.append((name, m.start(), m.end()))
+    return out
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in _OPENERS:
+        i -= 1
+    return i < 0 or text[i] in ".!?;\n\r)]>"
+
+
+def _same_sentence(text: str, a_end: int, b_start: int) -> bool:
+    return _SENTENCE_END.search(text, a_end, b_start) is None
+
+
+def _fired(hits: list[Hit], text: str) -> list[tuple[Feature, int, int]]:
+    by_concept: dict[str, list[Hit]] = {}
+    for h in hits:
+        by_concept.setdefault(h.concept, []).append(h)
+    out: list[tuple[Feature, int, int]] = []
+    for f in FEATURES:
+        firsts = by_concept.get(f.first)
+        if not firsts:
+            continue
+        if f.sentence_start:
+            firsts = [h for h in firsts if _opens_sentence(text, h.start)]
+        if not f.then:
+            out.extend((f, h.start, h.end) for h in firsts)
+            continue
+        seconds = [h for c in f.then for h in by_concept.get(c, ())]
+        for a in firsts:
+            for b in seconds:
+                if a.end <= b.start <= a.end + f.gap and _same_sentence(text, a.end, b.start):
+                    out.append((f, a.start, b.end))
+    return out
+
+
+Event = tuple[int, int, str, float, str]  # start, end, feature name, weight, group
+
+
+def analyze(text: str, hits: list[Hit], mode: Mode, *, markup: bool = True) -> Analysis:
+    """Score ``text`` (whose concept ``hits`` are given) in ``mode``."""
+    direct = mode == "direct"
+    events: list[Event] = []
+    for f, s, e in _fired(hits, text):
+        w = f.direct if direct else f.indirect
+        if w > 0:
+            events.append((s, e, f.name, w, f.group or f.name))
+    if markup:
+        for name, s, e in markup_hits(text):
+            wd, wi = MARKUP_WEIGHTS[name]
+            events.append((s, e, name, wd if direct else wi, name))
+    if not events:
+        return Analysis()
+    events.sort()
+    if direct:
+        chosen = _distinct(events)
+    else:
+        chosen = {}
+        best = 0.0
+        j = 0
+        for i, ev in enumerate(events):
+            j = max(j, i)
+            while j < len(events) and events[j][0] < ev[0] + INDIRECT_WINDOW:
+                j += 1
+            window = _distinct(events[i:j])
+            total = sum(c[3] for c in window.values())
+            if total > best:
+                best, chosen = total, window
+    total = sum(c[3] for c in chosen.values())
+    return Analysis(1.0 - 2.0 ** -total, total, {c[2]: (c[0], c[1]) for c in chosen.values()})
+
+
+def _distinct(events: Iterable[Event]) -> dict[str, Event]:
+    """The first event of each group, or the heaviest where a group has several features."""
+    out: dict[str, Event] = {}
+    for ev in events:
+        prev = out.get(ev[4])
+        if prev is None or ev[3] > prev[3]:
+            out[ev[4]] = ev
+    return out
