@@ -183,14 +183,15 @@ def _latency_synthetic(det: GroundingDetector, runs: int) -> tuple[float, float,
           "to the original payment method within 5-7 business days. Shipping: standard delivery takes 3-5 "
           "business days and costs €4.95; orders over €50 ship free. Express delivery (next business day) "
           "costs €9.95 when ordered before 14:00. Our customer service is open Monday to Friday 9:00-18:00 "
-          "and Saturday 10:00-16:00. Call +31 20 123 4567 or email support@example.com. ") * 3
+          "and Saturday 10:00-16:00. Call +31 20 123 4567 or email support@example.com. ") * 5
     tool = json.dumps({"order_id": "ORD-778812", "status": "shipped", "carrier": "PostNL",
                        "tracking": "3SABCD1234567", "delivery_date": "2024-03-18", "total": 129.95,
                        "currency": "EUR", "items": [{"sku": "KB-2231", "qty": 2, "price": 49.95}]})
-    grounding = (Source(id="kb-returns", kind="kb", text=kb[:1600]), Source(id="order", kind="tool", text=tool))
+    grounding = (Source(id="kb-returns", kind="kb", text=kb[:1800]), Source(id="order", kind="tool", text=tool))
     reply = ("Your order ORD-778812 has shipped with PostNL and should arrive on 18 March. The total was "
              "€129.95. You can return items within 30 days for a full refund, which takes 5-7 business days "
-             "to reach your account. Anything else? Call us Monday to Friday 9:00-18:00.")
+             "to reach your account. Anything else? Call us Monday to Friday 9:00-18:00. Express delivery costs "
+             "€9.95 if you order before 14:00.")
     msg = Message(direction=Direction.OUTBOUND, text=reply[:300], grounding=grounding,
                   timestamp=datetime(2024, 3, 14, tzinfo=UTC))
     keys = KeyRing(b"x" * 32)
@@ -201,7 +202,7 @@ def _latency_synthetic(det: GroundingDetector, runs: int) -> tuple[float, float,
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))], float(
-        len(reply[:300]) + sum(len(s.text) for s in grounding))
+        sum(len(s.text) for s in grounding))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -230,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nlatency on RAGTruth (first sight of each source, cache cold per source): median "
           f"{statistics.median(lat):.2f} ms, p99 {lat[int(len(lat) * 0.99)]:.2f} ms")
     med, p99, size = _latency_synthetic(det, args.runs)
-    print(f"latency, 300-char reply + {size - 300:.0f} chars of grounding, {args.runs} runs (warm cache): "
+    print(f"latency, 300-char reply + {size:.0f} chars of grounding, {args.runs} runs (warm cache): "
           f"median {med:.3f} ms, p99 {p99:.3f} ms")
     if args.show:
         wrong = [c for c in tune if (_score(c.findings or (), threshold) > 0) != c.label][: args.show]
