@@ -102,6 +102,8 @@ def test_forbidden_evidence_names_rule_not_text(det: BrandDetector) -> None:
     ("Che cazzo dici?", "cazzo"),
     ("Que porra é essa?", "porra"),
     ("Fils  de  PUTE", "Fils  de  PUTE"),
+    ("¡Qué coño!", "coño"),
+    ("¡QUÉ COÑO!", "COÑO"),
 ])
 def test_profanity_positive(det: BrandDetector, text: str, word: str) -> None:
     assert spans(text, run(det, text), "brand.profanity") == [word]
@@ -133,6 +135,10 @@ def test_insult_positive(det: BrandDetector, text: str, word: str) -> None:
     "The cul-de-sac at the end of the street.",                 # fr 'cul' in a hyphenated compound
     "Scunthorpe and Essex branches are open.",                  # classic substring traps
     "Sussex, Middlesex and Cockburn Street.",
+    "Un cono de helado, por favor.",                            # es 'coño' only with its tilde
+    "Ele pede o reembolso.",                                    # pt 'pede' is not fr 'pédé'
+    "Watch out for frost bite.",                                # fr 'bite' is an English word
+    "Il bimbo ha perso il pedale della bici.",                  # it 'bimbo', 'pedale'
 ])
 def test_profanity_negative(det: BrandDetector, text: str) -> None:
     assert [t for t in types(run(det, text)) if t in ("brand.profanity", "brand.insult")] == []

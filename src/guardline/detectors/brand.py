@@ -121,6 +121,7 @@ class BrandDetector(BaseDetector):
             raise ConfigError(f"detectors.brand.leak_min_words: must be an integer >= {_MIN_PROMPT_WORDS}")
         self.leak_min_words = leak_min_words
         self._matcher: TermMatcher[Payload] = TermMatcher(terms)
+        self._accent_exact = brand_lists.accent_exact()
 
     def _forbidden_entry(self, i: int, entry: str | Mapping[str, Any]) -> list[tuple[str, Payload]]:
         field = f"detectors.brand.forbidden[{i}]"
@@ -183,7 +184,7 @@ class BrandDetector(BaseDetector):
                     emit("brand.forbidden", severity, rm.start(), rm.end(), f"forbidden pattern {label!r}")
         for m in _longest_nonoverlapping(m for m in matches if m.payload[0] in ("profanity", "insult")):
             kind, lang = m.payload
-            if kind == "profanity" and _hyphenated(folded.text, m):
+            if kind == "profanity" and (_hyphenated(folded.text, m) or self._wrong_accents(ctx, folded, m)):
                 continue
             if kind == "insult":
                 emit("brand.insult", Severity.HIGH, m.start, m.end, f"insult ({lang})")
@@ -197,6 +198,13 @@ class BrandDetector(BaseDetector):
             out += self._disclosure(message, ctx, any(m.payload[0] == "disclosure" for m in matches))
         out += self._leak(message, ctx, folded)
         return out
+
+    def _wrong_accents(self, ctx: Context, folded: Folded, m: Match[Payload]) -> bool:
+        spellings = self._accent_exact.get(m.term)
+        if spellings is None:
+            return False
+        s, e = folded.span(m.start, m.end)
+        return " ".join(ctx.text[s:e].casefold().split()) not in spellings
 
     def _disclosure(self, message: Message, ctx: Context, disclosed_here: bool) -> list[Finding]:
         first = message.metadata.get("first_message")

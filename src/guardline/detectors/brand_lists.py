@@ -2,7 +2,8 @@
 
 - profanity: the glin-profanity package's dictionaries (MIT, maintained; one JSON list per language),
   minus ``data/brand/profanity_exclude.txt`` (entries that are ordinary words in one of the languages,
-  see that file's header);
+  see that file's header); ``profanity_accent_exact.txt`` lists terms that match only with their
+  accents (``coño``, not ``cono``);
 - insults: ``data/brand/insults.txt`` (curated here, ``language<TAB>term``);
 - AI disclosure phrases: ``data/brand/disclosure.txt``;
 - off-limits topics, advice/opinion cues and refusals: ``data/brand/topics.json``.
@@ -19,7 +20,7 @@ from typing import Any
 from ..errors import ConfigError
 from .brand_text import fold_term
 
-__all__ = ["LANGUAGES", "TopicData", "disclosure_phrases", "insults", "profanity", "topics"]
+__all__ = ["LANGUAGES", "TopicData", "accent_exact", "disclosure_phrases", "insults", "profanity", "topics"]
 
 # ISO 639-1 code -> glin-profanity dictionary name
 LANGUAGES: dict[str, str] = {
@@ -69,6 +70,15 @@ def profanity(language: str) -> tuple[str, ...]:
             if t and t not in excluded:
                 out[t] = None
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def accent_exact() -> dict[str, frozenset[str]]:
+    """Folded term -> the spellings (casefolded, accents kept) that count."""
+    out: dict[str, set[str]] = {}
+    for t in _lines("profanity_accent_exact.txt"):
+        out.setdefault(fold_term(t), set()).add(" ".join(t.casefold().split()))
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 @lru_cache(maxsize=1)
