@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from server_helpers import POLICY, SECRET, Recorder, json_reply
+from server_helpers import POLICY, SECRET, Env, Recorder, TestClient, json_reply
 
 from guardline import Guard
 from guardline.audit import open_audit
@@ -15,24 +13,6 @@ from guardline.config import Settings
 from guardline.keys import KeyRing
 from guardline.server import KeyStore, ServerSettings, create_app
 from guardline.state.memory import MemoryStore
-
-with warnings.catch_warnings():
-    # Starlette >= 1.0 warns that its TestClient wants ``httpx2``; httpx is what the project ships.
-    from starlette.exceptions import StarletteDeprecationWarning
-
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
-
-
-@dataclass
-class Env:
-    client: TestClient
-    guard: Guard
-    keys: KeyStore
-    tokens: dict[str, str]  # "tenant:scope" -> key
-
-    def auth(self, tenant: str = "acme", scope: str = "check") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[f'{tenant}:{scope}']}"}
 
 
 @pytest.fixture

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from guardline import Guard
 from guardline.detectors.base import BaseDetector, Context
 from guardline.detectors.registry import register
+from guardline.server import KeyStore
 from guardline.types import Category, Finding, Message, Severity
+
+with warnings.catch_warnings():
+    # Starlette >= 1.0 warns that its TestClient wants ``httpx2``; httpx is what the project ships.
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
 
 SECRET = b"s" * 32
 
@@ -44,6 +54,8 @@ POLICY: dict[str, Any] = {
     },
     "severity_actions": {"info": "allow", "low": "allow", "medium": "redact", "high": "block",
                          "critical": "block"},
+    "fallbacks": {"default": {"en": "A colleague will follow up shortly."},
+                  "inbound": {"en": "[message withheld]"}},
 }
 
 POLICY_YAML = """\
@@ -125,3 +137,14 @@ def completion(content: str, *, model: str = "fake-model") -> dict[str, Any]:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                          "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+
+
+@dataclass
+class Env:
+    client: TestClient
+    guard: Guard
+    keys: KeyStore
+    tokens: dict[str, str]  # "tenant:scope" -> key
+
+    def auth(self, tenant: str = "acme", scope: str = "check") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[f'{tenant}:{scope}']}"}

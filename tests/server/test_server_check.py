@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from server_helpers import Env
 
-from conftest import Env
 from guardline.server import ServerSettings
 
 

@@ -43,7 +43,9 @@ def _events(audit: Any, tenant: str, conversation: str) -> list[dict[str, Any]]:
         with closing(rx.events(tenant, seqs[0], seqs[-1])) as rows:
             for seq, entry, chain_hash, _key_id, _ct in rows:
                 if seq in wanted:
-                    out.append({"seq": seq, "hash": chain_hash.hex(), "event": json.loads(entry)})
+                    doc = json.loads(entry)
+                    out.append({"seq": seq, "hash": chain_hash.hex(), "event": doc.get("body", doc),
+                                "original_encrypted": doc.get("ct") is not None})
         return out
 
 
