@@ -8,7 +8,7 @@ from guardline.rollout import breaker as br
 from guardline.rollout.breaker import BreakerConfig, BreakerMode, BreakerState
 
 CFG = BreakerConfig(critical_findings=3, window_s=60, cooldown_s=100, probe_share=1.0, probe_messages=2)
-C, O, H, K = BreakerMode.CLOSED, BreakerMode.OPEN, BreakerMode.HALF_OPEN, BreakerMode.KILLED
+C, O, H, K = BreakerMode.CLOSED, BreakerMode.OPEN, BreakerMode.HALF_OPEN, BreakerMode.KILLED  # noqa: E741
 
 # (events, final mode, transitions as (from, to)). Event: (time, op, arg)
 CASES = [
