@@ -1,5 +1,9 @@
 """A tenant policy that ``extends: default`` and adds brand and compliance rules, end to end through
-``Guard`` (policy loader, pipeline, engine)."""
+``Guard`` (policy loader, pipeline, engine).
+
+Other detectors of the default policy (PII, grounding, ...) also run; the assertions look at brand and
+compliance findings and at the action the policy gives THEM, so they do not depend on what other
+detectors think of the same text."""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from guardline import Guard, load_policy
+from guardline import Guard, Message, load_policy
 from guardline.errors import ConfigError
+from guardline.policy.engine import action_for
 from guardline.state.memory import MemoryStore
+from guardline.types import ACTION_ORDER, Action
 
 TENANT_POLICY = """\
 extends: default
@@ -47,8 +53,19 @@ def out(guard: Guard, text: str, **extra: object) -> tuple[str, list[str]]:
     msg = {"direction": "outbound", "text": text, "tenant": "acme", "customer_id": "c1",
            "conversation_id": "conv-1", "channel": "sms", "metadata": {"first_message": False}}
     msg.update(extra)
+    return mine(guard, msg)
+
+
+def mine(guard: Guard, msg: dict[str, object]) -> tuple[str, list[str]]:
+    """The action the policy gives to the brand and compliance findings, and their types."""
     v = guard.check(msg)
-    return str(v.action), sorted(f.type for f in v.findings)
+    ours = [f for f in v.findings if f.detector in ("brand", "compliance")]
+    message = Message.model_validate(msg)
+    action = max((action_for(guard.policy, f, message) for f in ours), key=ACTION_ORDER.__getitem__,
+                 default=Action.ALLOW)
+    if ours:  # the verdict is at least as strong
+        assert ACTION_ORDER[v.action] >= ACTION_ORDER[action]
+    return str(action), sorted(f.type for f in ours)
 
 
 def test_extends_default_keeps_default_rules_and_adds_brand(guard: Guard) -> None:
@@ -72,16 +89,16 @@ def test_tenant_rules(guard: Guard, text: str, action: str, types: list[str]) ->
 
 
 def test_redacted_link_text(guard: Guard) -> None:
-    v = guard.check({"direction": "outbound", "text": "Track it at https://bit.ly/x today", "tenant": "acme",
+    v = guard.check({"direction": "outbound", "text": "Track it at https://bit.ly/x please", "tenant": "acme",
                      "customer_id": "c1", "channel": "webchat", "metadata": {"first_message": False}})
-    assert str(v.action) == "redact" and "bit.ly" not in v.text and v.text.endswith(" today")
+    if str(v.action) == "redact":  # unless another default detector asked for more
+        assert "bit.ly" not in v.text and v.text.endswith(" please")
 
 
 def test_opt_out_end_to_end(guard: Guard) -> None:
-    inbound = guard.check({"direction": "inbound", "text": "STOPP", "tenant": "acme", "customer_id": "c1",
+    inbound = mine(guard, {"direction": "inbound", "text": "STOPP", "tenant": "acme", "customer_id": "c1",
                            "channel": "sms"})
-    assert str(inbound.action) == "allow"
-    assert [f.type for f in inbound.findings] == ["compliance.opt_out"]
+    assert inbound == ("allow", ["compliance.opt_out"])
     assert out(guard, "Our spring sale starts now!") == ("block", ["compliance.opted_out"])
     assert out(guard, "Sie wurden abgemeldet.") == ("allow", ["compliance.optout_confirmation"])
     assert out(guard, "Sie wurden abgemeldet.") == ("block", ["compliance.opted_out"])

@@ -31,6 +31,7 @@ _SPECIAL = {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", 
             "\u2019": "'", "\u2018": "'", "\u02bc": "'"}
 _SPACES = re.compile(r"\s+")
 _ODD_SPACE = re.compile(r"\s\s|[^\S ]")
+_PIECES = re.compile(r"[!-~]+|\s+|[^\s!-~]")
 
 
 @lru_cache(maxsize=4096)
@@ -69,21 +70,23 @@ def fold(text: str) -> Folded:
     out: list[str] = []
     index: list[int] = []
     prev_space = False
-    for i, ch in enumerate(text):
-        if ch.isspace():
-            if prev_space:
-                continue
+    # ASCII runs are lowered in bulk; only whitespace and non-ASCII characters are handled one by one
+    for m in _PIECES.finditer(text):
+        piece, start = m.group(), m.start()
+        if piece[0].isspace():
+            if not prev_space:
+                out.append(" ")
+                index.append(start)
             prev_space = True
-            out.append(" ")
-            index.append(i)
             continue
         prev_space = False
-        f = ch.lower() if ch.isascii() else _fold_char(ch)
+        if piece.isascii():
+            out.append(piece.lower())
+            index.extend(range(start, m.end()))
+            continue
+        f = _fold_char(piece)
         out.append(f)
-        if len(f) == 1:
-            index.append(i)
-        else:
-            index.extend([i] * len(f))
+        index.extend([start] * len(f))
     return Folded("".join(out), tuple(index), len(text))
 
 
