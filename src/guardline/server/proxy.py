@@ -106,7 +106,9 @@ def _message(gw: Gateway, tenant: str, base: dict[str, Any], direction: str, tex
     responses={**ERROR_RESPONSES,
                200: {"description": "The completion (JSON), or SSE chunks when `stream` is true",
                      "content": {"application/json": {"schema": {"type": "object"}},
-                                 "text/event-stream": {"schema": {"type": "string"}}}},
+                                 "text/event-stream": {"schema": {
+                                     "type": "object", "description": "one SSE event",
+                                     "properties": {"data": {"type": "string"}}}}}},
                502: ERROR_RESPONSES[503] | {"description": "The upstream failed"}},
     openapi_extra={"requestBody": {"required": True,
                                    "content": {"application/json": {"schema": inline_schema(ChatRequest)}}}},
