@@ -25,6 +25,8 @@ as its first two thirds and last third of ``max_chars``; the middle is not read.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -96,7 +98,8 @@ class InjectionDetector(BaseDetector):
     def scan(self, text: str, mode: Mode = "direct") -> Scan:
         """Score already-normalised ``text`` as a customer message (``direct``) or a document."""
         head, tail_at = self._window(text)
-        plain = self._analyze(head, mode)
+        folded = fold(head)
+        plain = analyze(head, self._matcher.hits(head, folded), mode, folded=folded)
         if not self.decode:
             return Scan(_remap(plain, tail_at, len(text), len(head)))
         best: Analysis | None = None
@@ -106,12 +109,11 @@ class InjectionDetector(BaseDetector):
             a = self._analyze(normalize(seg.text).text, "direct")
             if best is None or a.score > best.score:
                 best, encoding, span = a, seg.kind, (seg.start, seg.end)
-        folded = fold(head)
         rewritings = [("rot13", rot13(folded)), ("reversed", folded[::-1])]
         if has_leet(head):
             rewritings.append(("leetspeak", leet(folded)))
         for kind, rewritten in rewritings:
-            a = analyze(rewritten, self._matcher.hits(head, rewritten), mode, markup=False)
+            a = analyze(rewritten, self._matcher.hits(head, rewritten, exact=False), mode)
             if kind == "reversed":
                 a = _mirror(a, len(head))
             if _STRONG & a.features.keys() and (best is None or a.score > best.score):
@@ -122,7 +124,8 @@ class InjectionDetector(BaseDetector):
         return Scan(_remap(plain, tail_at, len(text), len(head)), best, encoding if best else "", mapped_span)
 
     def _analyze(self, text: str, mode: Mode) -> Analysis:
-        return analyze(text, self._matcher.hits(text), mode)
+        folded = fold(text)
+        return analyze(text, self._matcher.hits(text, folded), mode, folded=folded)
 
     def _window(self, text: str) -> tuple[str, int | None]:
         """The text to scan and, when it was cut, where the tail starts in the scanned string."""
@@ -154,7 +157,7 @@ class InjectionDetector(BaseDetector):
             if source.kind not in self.sources:
                 continue
             ctx.check_deadline()
-            scan = self.scan(normalize(source.text).text, "indirect")
+            scan = self.scan(_flatten(source.text), "indirect")
             if scan.score >= self.threshold:
                 best = scan.encoded if scan.encoded and scan.encoded.score > scan.plain.score else scan.plain
                 how = f"{scan.encoding} payload: " if best is scan.encoded else ""
@@ -163,6 +166,19 @@ class InjectionDetector(BaseDetector):
                     evidence=f"source {source.id or '?'} ({source.kind}): {how}{_evidence(best)}",
                 ))
         return out
+
+
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_LOOKALIKE_SCRIPTS = re.compile("[\u0370-\u04ff\u0500-\u052f]")
+
+
+def _flatten(text: str) -> str:
+    """Normalise a grounding source cheaply: no offset map is needed (indirect findings have no
+    span), so NFKC and dropping invisible characters is enough unless the text has Greek or Cyrillic
+    letters, where the full normaliser folds homoglyphs."""
+    if text.isascii() or _LOOKALIKE_SCRIPTS.search(text):
+        return normalize(text).text
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def _evidence(a: Analysis) -> str:

@@ -10,9 +10,14 @@ The same module holds the other one-to-one rewritings the decoders use: rot13 an
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["fold", "fold_term", "leet", "rot13"]
+__all__ = ["fold", "fold_term", "leet", "rot13", "words"]
+
+
+# punctuation outside Latin-1 that words are often wrapped in: read as spaces
+_SPACES = "\u201c\u201d\u201e\u2026\u2022\u2013\u2014\u2010\u2212\u2032\u2039\u203a"
 
 
 def _build_fold_table() -> dict[int, str]:
@@ -36,6 +41,8 @@ def _build_fold_table() -> dict[int, str]:
     table[ord("Ø")] = "o"
     table[ord("\u2019")] = "'"  # typographic apostrophe
     table[ord("\u2018")] = "'"
+    for ch in _SPACES:
+        table[ord(ch)] = " "
     return table
 
 
@@ -44,6 +51,8 @@ _FOLD = _build_fold_table()
 
 def fold(text: str) -> str:
     """Lower-case, strip Latin diacritics; the result has exactly ``len(text)`` characters."""
+    if text.isascii():
+        return text.lower()
     out = text.translate(_FOLD)
     if len(out) == len(text):
         out2 = out.lower()
@@ -58,14 +67,20 @@ def fold_term(term: str) -> str:
     return fold(term)
 
 
-_ROT13 = str.maketrans(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    "nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZABCDEFGHIJKLM",
-)
+_LOWER = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ROT13 = str.maketrans(_LOWER, "nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZABCDEFGHIJKLM")
+_ROT13_BYTES = bytes.maketrans(_LOWER.encode(), b"nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZABCDEFGHIJKLM")
+
+
+def _ascii_translate(text: str, table: bytes) -> str | None:
+    if not text.isascii():
+        return None
+    return text.encode("ascii").translate(table).decode("ascii")
 
 
 def rot13(text: str) -> str:
-    return text.translate(_ROT13)
+    out = _ascii_translate(text, _ROT13_BYTES)
+    return out if out is not None else text.translate(_ROT13)
 
 
 _LEET = str.maketrans({
@@ -74,6 +89,24 @@ _LEET = str.maketrans({
 })
 
 
+_LEET_BYTES = bytes.maketrans(b"0134578@$!|+", b"oieastbgaslt")
+
+
 def leet(text: str) -> str:
     """Undo common leetspeak substitutions, one character to one character."""
-    return text.translate(_LEET)
+    out = _ascii_translate(text, _LEET_BYTES)
+    return out if out is not None else text.translate(_LEET)
+
+
+# letters and digits stay, everything else becomes a space: a fast path for text that is Latin-1
+# after folding (nearly all European text), a regex for the rest
+_WORDS_BYTES = bytes(c if chr(c).isalnum() else 32 for c in range(256))
+_NON_WORD = re.compile(r"[\W_]")
+
+
+def words(folded: str) -> str:
+    """``folded`` with every character that is not a letter or digit replaced by a space (1:1)."""
+    try:
+        return folded.encode("latin-1").translate(_WORDS_BYTES).decode("latin-1")
+    except UnicodeEncodeError:
+        return _NON_WORD.sub(" ", folded)

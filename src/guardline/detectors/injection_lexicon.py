@@ -49,6 +49,7 @@ CONCEPTS: dict[str, str] = {
     "REQUEST": "a polite request opener (can you, please, help me)",
     "QUESTION": "a general-knowledge question opener (what is, who wrote, how do)",
     "HARM": "harmful-content vocabulary (illegal, explicit, weapons, hacking)",
+    "MARKER": "a fake section marker in words (end of system prompt, begin new instructions)",
 }
 
 

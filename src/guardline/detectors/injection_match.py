@@ -1,26 +1,27 @@
 """One pass of Aho-Corasick over folded text finds every lexicon term of every language.
 
-The text is folded (``injection_fold``), every character that is not a letter or digit becomes a
-space (one to one), and runs of spaces are squeezed (with an index map back); each term is stored
-as `` term `` (or `` term`` for a prefix term), so a match is always at word boundaries and no hit
-needs filtering. Positions in a ``Hit`` are offsets in the text given to ``Matcher.hits`` (the
+The text is folded (``injection_fold``), every run of characters that are not letters or digits
+becomes one space (with a compact map back), and each term is stored as `` term `` (or `` term``
+for a prefix term), so a match is always at word boundaries and no hit needs filtering. Positions in a ``Hit`` are offsets in the text given to ``Matcher.hits`` (the
 normalised text), so they map to the original text through ``Normalized.span``.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 
 import ahocorasick
 
-from .injection_fold import fold
+from .injection_fold import fold, words
 
-__all__ = ["Hit", "Matcher", "prepare"]
+__all__ = ["Hit", "Matcher"]
 
 _NON_WORD = re.compile(r"[\W_]")
-_SPACES = re.compile(r" {2,}")
+_SPACE_RUN = re.compile(r"  +")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,25 +31,30 @@ class Hit:
     concept: str
 
 
-def prepare(folded: str) -> tuple[str, list[int] | None]:
-    """Folded text -> (`` words separated by single spaces ``, index map or None when identity).
+class _Squeezed:
+    """Folded text with every run of non-word characters squeezed to one space, framed by spaces,
+    and the way back: position ``q`` of ``text`` (``q >= 1``) is ``q - 1 + shift`` in the folded
+    text, where ``shift`` is the shrinkage of the runs before it (found by bisection)."""
 
-    The returned string has one leading and one trailing space; position ``i`` in it (``i >= 1``)
-    is position ``index[i - 1]`` (or ``i - 1``) of ``folded``.
-    """
-    mapped = _NON_WORD.sub(" ", folded)
-    if "  " not in mapped:
-        return " " + mapped + " ", None
-    index: list[int] = []
-    parts: list[str] = []
-    pos = 0
-    for m in _SPACES.finditer(mapped):
-        parts.append(mapped[pos : m.start() + 1])
-        index.extend(range(pos, m.start() + 1))
-        pos = m.end()
-    parts.append(mapped[pos:])
-    index.extend(range(pos, len(mapped)))
-    return " " + "".join(parts) + " ", index
+    __slots__ = ("bounds", "shifts", "text")
+
+    def __init__(self, folded: str) -> None:
+        mapped = words(folded)
+        self.bounds: list[int] = []
+        self.shifts: list[int] = []
+        if "  " not in mapped:
+            self.text = " " + mapped + " "
+            return
+        self.text = " " + _SPACE_RUN.sub(" ", mapped) + " "
+        spans = [m.span() for m in _SPACE_RUN.finditer(mapped)]
+        self.shifts = list(accumulate(e - s - 1 for s, e in spans))
+        # a run becomes one space; what follows it starts one further, +1 for the frame space
+        self.bounds = [s - shift + (e - s - 1) + 2 for (s, e), shift in zip(spans, self.shifts, strict=True)]
+
+    def pos(self, q: int) -> int:
+        """Folded-text offset of position ``q`` of ``text``."""
+        i = bisect_right(self.bounds, q)
+        return q - 1 + (self.shifts[i - 1] if i else 0)
 
 
 def _key(term: str) -> tuple[str, bool]:
@@ -86,22 +92,23 @@ class Matcher:
             self._exact = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w])")
             self._exact_concepts = {k: tuple(sorted(v)) for k, v in exact.items()}
 
-    def hits(self, text: str, folded: str | None = None) -> list[Hit]:
-        """Every concept hit in ``text``. ``folded``: a one-to-one rewriting of ``text`` to match
-        instead (rot13, leetspeak); then the case-sensitive terms, read on ``text``, are skipped."""
-        spaced, index = prepare(fold(text) if folded is None else folded)
+    def hits(self, text: str, folded: str | None = None, *, exact: bool = True) -> list[Hit]:
+        """Every concept hit in ``text``. ``folded``: ``text`` already folded, or a one-to-one
+        rewriting of it to match instead (rot13, leetspeak: then pass ``exact=False``, the
+        case-sensitive terms are read on ``text`` itself)."""
+        sq = _Squeezed(fold(text) if folded is None else folded)
         out: list[Hit] = []
-        for end, (length, concepts, closed) in self._automaton.iter(spaced):
-            # spaced[end] is the last char of the key; the key starts with the space before the word
-            s = end - length + 2  # first char of the word, in spaced coordinates
-            e = end if closed else end + 1  # exclusive end, in spaced coordinates
-            if index is None:
+        for end, (length, concepts, closed) in self._automaton.iter(sq.text):
+            # sq.text[end] is the last char of the key; the key starts with the space before the word
+            s = end - length + 2  # first char of the word
+            e = end if closed else end + 1  # exclusive end
+            if not sq.bounds:
                 start, stop = s - 1, e - 1
             else:
-                start, stop = index[s - 1], index[e - 2] + 1
+                start, stop = sq.pos(s), sq.pos(e - 1) + 1
             for concept in concepts:
                 out.append(Hit(start, stop, concept))
-        if self._exact is not None and folded is None:
+        if self._exact is not None and exact:
             for m in self._exact.finditer(text):
                 for concept in self._exact_concepts[m.group(0)]:
                     out.append(Hit(m.start(), m.end(), concept))

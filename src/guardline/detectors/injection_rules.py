@@ -49,6 +49,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("override", "IGNORE", ("INSTR", "SYSPROMPT", "SYSWEAK"), 50, 2.5, 2.5),
     Feature("override_all", "IGNORE", ("PRIOR",), 12, 0.6, 0.6),
     Feature("new_instructions", "NEWINSTR", (), 0, 0.5, 0.7),
+    Feature("delimiter_words", "MARKER", (), 0, 1.6, 1.6, group="delimiter"),
     # extracting the system prompt
     Feature("extraction", "REVEAL", ("SYSPROMPT",), 50, 2.5, 2.5),
     Feature("extraction_weak", "REVEAL", ("SYSWEAK",), 30, 0.8, 0.8),
@@ -75,23 +76,26 @@ FEATURES: tuple[Feature, ...] = (
     Feature("question", "QUESTION", (), 0, 0.0, 0.6, sentence_start=True, group="solicit"),
 )
 
-# markup and delimiter injection: chat-template tokens, fake role tags, fake section headers
-_MARKUP: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("delimiter", re.compile(
+# markup and delimiter injection: chat-template tokens, fake role tags, fake section headers.
+# (name, cheap precondition on the folded text, pattern); the precondition keeps long texts cheap.
+_MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+    ("delimiter", ("<",), re.compile(
         r"<\s*/?\s*(?:system|user|assistant|human|ai|bot|instructions?|prompt|sys|inst|im_start|im_end"
-        r"|context|admin|developer|tool|function)\s*>"
-        r"|<\|\s*[a-z_]{2,20}\s*\|>|\[/?(?:inst|sys|system|user|assistant)\]|<<\s*/?\s*sys\s*>>"
-        r"|^[ \t]*#{1,4}[ \t]*(?:system|instructions?|new instructions|assistant)\b"
-        r"|\b(?:begin|end|start)[ _](?:of[ _])?(?:system|new|hidden|secret|admin|developer)[ _]"
-        r"(?:prompt|instructions?|message|mode)\b",
-        re.IGNORECASE | re.MULTILINE,
+        r"|context|admin|developer|tool|function)\s*>|<\|\s*[a-z_]{2,20}\s*\|>|<<\s*/?\s*sys\s*>>",
+        re.IGNORECASE,
     )),
-    ("role_prefix", re.compile(r"^[ \t]*(?:system|assistant|developer)[ \t]*:", re.IGNORECASE | re.MULTILINE)),
-    ("persona_marker", re.compile("[\U0001f513\U0001f512]")),
-    ("mode_name", re.compile(r"\b[A-Z][A-Za-z]{2,}[ -]Mode\b")),
-    ("template", re.compile(
-        r"\{\{[^{}\n]{1,40}\}\}"
-        r"|[\[<{](?:insert |put |enter |write |type )?(?:your |the )?(?:prompt|question|request|query)(?: here)?[\]>}]",
+    ("delimiter", ("[",), re.compile(r"\[/?(?:inst|sys|system|user|assistant)\]", re.IGNORECASE)),
+    ("delimiter", ("#",), re.compile(
+        r"^[ \t]*#{1,4}[ \t]*(?:system|instructions?|new instructions|assistant)\b", re.IGNORECASE | re.MULTILINE,
+    )),
+    ("role_prefix", ("system", "assistant", "developer"), re.compile(
+        r"^[ \t]*(?:system|assistant|developer)[ \t]*:", re.IGNORECASE | re.MULTILINE,
+    )),
+    ("persona_marker", ("\U0001f513", "\U0001f512"), re.compile("[\U0001f513\U0001f512]")),
+    ("mode_name", (" mode", "-mode"), re.compile(r"\b[A-Z][A-Za-z]{2,}[ -]Mode\b")),
+    ("template", ("{{",), re.compile(r"\{\{[^{}\n]{1,40}\}\}")),
+    ("template", ("prompt", "question", "request", "query"), re.compile(
+        r"[\[<{](?:insert |put |enter |write |type )?(?:your |the )?(?:prompt|question|request|query)(?: here)?[\]>}]",
         re.IGNORECASE,
     )),
 )
@@ -119,12 +123,14 @@ class Analysis:
         return (min(s for s, _ in self.features.values()), max(e for _, e in self.features.values()))
 
 
-def markup_hits(text: str) -> list[tuple[str, int, int]]:
+def markup_hits(text: str, folded: str) -> list[tuple[str, int, int]]:
+    """The first match of each markup pattern (``folded``: ``text`` folded, for the preconditions)."""
     out: list[tuple[str, int, int]] = []
-    for name, pattern in _MARKUP:
-        m = pattern.search(text)
-        if m is not None:
-            out.append((name, m.start(), m.end()))
+    for name, needles, pattern in _MARKUP:
+        if any(n in folded for n in needles):
+            m = pattern.search(text)
+            if m is not None:
+                out.append((name, m.start(), m.end()))
     return out
 
 
@@ -164,18 +170,19 @@ def _fired(hits: list[Hit], text: str) -> list[tuple[Feature, int, int]]:
 Event = tuple[int, int, str, float, str]  # start, end, feature name, weight, group
 
 
-def analyze(text: str, hits: list[Hit], mode: Mode, *, markup: bool = True) -> Analysis:
-    """Score ``text`` (whose concept ``hits`` are given) in ``mode``."""
+def analyze(text: str, hits: list[Hit], mode: Mode, *, folded: str | None = None) -> Analysis:
+    """Score ``text`` (whose concept ``hits`` are given) in ``mode``. ``folded``: ``text`` folded,
+    to look for markup too (leave it out for rewritten text: rot13 has no markup of its own)."""
     direct = mode == "direct"
     events: list[Event] = []
     for f, s, e in _fired(hits, text):
         w = f.direct if direct else f.indirect
         if w > 0:
             events.append((s, e, f.name, w, f.group or f.name))
-    if markup:
-        for name, s, e in markup_hits(text):
+    if folded is not None:
+        for name, s, e in markup_hits(text, folded):
             wd, wi = MARKUP_WEIGHTS[name]
-            events.append((s, e, name, wd if direct else wi, name))
+            events.append((s, e, name, wd if direct else wi, "delimiter" if name == "delimiter" else name))
     if not events:
         return Analysis()
     events.sort()
