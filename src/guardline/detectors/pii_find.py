@@ -22,8 +22,6 @@ from .pii_base import (
     IP,
     NAME,
     NATIONAL_ID,
-    PAYMENT_CARD,
-    PHONE,
     STREET_ADDRESS,
     NerBackend,
     PiiMatch,
@@ -31,49 +29,27 @@ from .pii_base import (
 )
 from .pii_context import find_addresses, find_credentials, find_dates_of_birth, find_names
 from .pii_cues import find_cues
-from .pii_ids import classify_card, classify_digit_id, compact_id, validate_iban, validate_letter_id
+from .pii_digits import classify_run, dateish, split_run
+from .pii_ids import compact_id, validate_iban, validate_letter_id
 from .pii_patterns import (
-    CARD_CONTEXT,
     DIGIT_RUN,
     EMAIL_OBFUSCATED,
-    ID_CONTEXT,
-    ID_CONTEXT_KINDS,
     IPV4,
     IPV6_CANDIDATE,
     LETTER_IDS,
     OBFUSCATION_HINT,
-    PHONE_CONTEXT,
-    PHONE_LABEL_AFTER,
-    PHONE_NEGATIVE,
     URL,
 )
 from .pii_patterns import EMAIL as EMAIL_RE
 from .pii_patterns import IBAN_CANDIDATE as IBAN_RE
-from .pii_phone import classify_phone
 
 __all__ = ["PiiFinder"]
 
-_NON_DIGIT = re.compile(r"\D")
 _ANY_DIGIT = re.compile(r"\d")
-_DATEISH = re.compile(r"\(?(\d{1,4})[-./](\d{1,2})[-./](\d{1,4})(?!\d)")
 _DOT_WORD = re.compile(r"(?i)[ \t(\[{<]dot[ \t)\]}>]")
 _AT_BRACKET = re.compile(r"(?i)[(\[{<][ \t]*at")
 _DEOBF_DOT = re.compile(r"(?i)[ \t]*[(\[{<][ \t]*dot[ \t]*[)\]}>][ \t]*|[ \t]+dot[ \t]+")
 _DEOBF_AT = re.compile(r"(?i)[ \t]*[(\[{<][ \t]*at[ \t]*[)\]}>][ \t]*|[ \t]+at[ \t]+|[ \t]*@[ \t]*")
-_ID_KINDS_BY_GROUP = {f"k{i}": frozenset(kinds) for i, (_, kinds) in enumerate(ID_CONTEXT_KINDS)}
-
-
-def _dateish(raw: str) -> bool:
-    """``2000-04-16 11``, ``2/8/1935``, ``16.04.2000``: a calendar date, not a number."""
-    m = _DATEISH.match(raw)
-    if m is None:
-        return False
-    a, b, c = (int(g) for g in m.groups())
-    if len(m.group(1)) == 4:
-        return 1 <= b <= 12 and 1 <= c <= 31
-    if len(m.group(3)) not in (2, 4):
-        return False
-    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
 
 
 def _maybe_obfuscated(text: str, low: str) -> bool:
@@ -216,41 +192,27 @@ class PiiFinder:
             s = m.start()
             core_end = m.start("ext") if m.group("ext") is not None else m.end()
             raw = text[s:core_end]
-            digits = _NON_DIGIT.sub("", raw)
-            if len(digits) < self.min_digits or _overlaps(taken, s, core_end) or _dateish(raw):
+            if sum(c.isdigit() for c in raw) < self.min_digits or dateish(raw):
                 continue
             if check is not None:
                 check()
-            window = text[max(0, s - self.context_window):s]
             international = m.group("plus") is not None
-            if not international:
-                shaped = raw.strip("()")
-                id_kinds: frozenset[str] = frozenset()
-                for c in ID_CONTEXT.finditer(window):
-                    id_kinds |= _ID_KINDS_BY_GROUP[c.lastgroup or ""]
-                card_ctx = CARD_CONTEXT.search(window) is not None
-                found = classify_digit_id(shaped, digits, id_kinds, allow_aadhaar_shape=False)
-                if found is None:
-                    card = classify_card(digits, card_context=card_ctx)
-                    if card is not None:
-                        add(PiiMatch(PAYMENT_CARD, card[0], s, core_end, raw, (digits,), card[1]))
-                        continue
-                    if len(digits) == 12:
-                        found = classify_digit_id(shaped, digits, id_kinds, allow_aadhaar_shape=True)
-                if found is not None:
-                    kind, score = found
-                    add(PiiMatch(NATIONAL_ID, kind, s, core_end, raw, (compact_id(kind, shaped),), score))
-                    continue
-                if id_kinds or card_ctx or PHONE_NEGATIVE.search(window) is not None:
-                    continue  # a failed id or card, an order number: not a phone
-            end = m.end()
-            phone_ctx = (PHONE_CONTEXT.search(window) is not None
-                         or PHONE_LABEL_AFTER.match(text, end) is not None)
-            phone = classify_phone(text[s:end], digits, international=international, regions=regions,
-                                   phone_context=phone_ctx)
-            if phone is not None:
-                add(PiiMatch(PHONE, phone.kind, s, end, text[s:end], phone.canonical, phone.score,
-                             phone.region or ""))
+            found = None
+            if not _overlaps(taken, s, core_end):  # else only its parts outside claimed spans count
+                found = classify_run(text, s, core_end, m.end(), international=international,
+                                     regions=regions, window=self.context_window)
+            if found is not None:
+                add(found)
+                continue
+
+            def part(ss: int, ee: int, *, _s: int = s, _intl: bool = international) -> PiiMatch | None:
+                if sum(c.isdigit() for c in text[ss:ee]) < self.min_digits or _overlaps(taken, ss, ee):
+                    return None
+                return classify_run(text, ss, ee, ee, international=_intl and ss == _s, regions=regions,
+                                    window=self.context_window, sub=True)
+
+            for found in split_run(text, s, core_end, part):
+                add(found)
 
     def _ner(self, text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
         assert self.ner is not None

@@ -1,0 +1,105 @@
+"""Digit runs: one candidate pattern, then national id -> payment card -> phone, strongest first.
+
+A run may join numbers written side by side (``811228-9874 2``, ``3378 217 Lovers Lane``): when the
+whole run is nothing, its whitespace-separated groups are read left to right, longest span first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .pii_base import NATIONAL_ID, PAYMENT_CARD, PHONE, PiiMatch
+from .pii_ids import classify_card, classify_digit_id, compact_id
+from .pii_patterns import (
+    CARD_CONTEXT,
+    ID_CONTEXT,
+    ID_CONTEXT_KINDS,
+    PHONE_CONTEXT,
+    PHONE_LABEL_AFTER,
+    PHONE_NEGATIVE,
+)
+from .pii_phone import classify_phone
+
+__all__ = ["classify_run", "dateish", "split_run"]
+
+_NON_DIGIT = re.compile(r"\D")
+_DATEISH = re.compile(r"\(?(\d{1,4})[-./](\d{1,2})[-./](\d{1,4})(?!\d)")
+_GROUP = re.compile(r"[^ \t]+")
+_ID_KINDS_BY_GROUP = {f"k{i}": frozenset(kinds) for i, (_, kinds) in enumerate(ID_CONTEXT_KINDS)}
+MAX_GROUPS = 6
+
+
+def dateish(raw: str) -> bool:
+    """``2000-04-16 11``, ``2/8/1935``, ``16.04.2000``: a calendar date, not a number."""
+    m = _DATEISH.match(raw)
+    if m is None:
+        return False
+    a, b, c = (int(g) for g in m.groups())
+    if len(m.group(1)) == 4:
+        return 1 <= b <= 12 and 1 <= c <= 31
+    if len(m.group(3)) not in (2, 4):
+        return False
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+
+
+def split_run(text: str, s: int, e: int,
+              classify: Callable[[int, int], PiiMatch | None]) -> list[PiiMatch]:
+    """Values inside a run that is nothing as a whole: its whitespace-separated groups are read left
+    to right, each time taking the longest span of up to MAX_GROUPS groups that ``classify`` accepts."""
+    groups = [(g.start() + s, g.end() + s) for g in _GROUP.finditer(text[s:e])]
+    found: list[PiiMatch] = []
+    i = 0
+    while i < len(groups):
+        for j in range(min(len(groups), i + MAX_GROUPS), i, -1):
+            if i == 0 and j == len(groups):
+                continue  # the whole run: already tried
+            match = classify(groups[i][0], groups[j - 1][1])
+            if match is not None:
+                found.append(match)
+                i = j
+                break
+        else:
+            i += 1
+    return found
+
+
+def classify_run(text: str, s: int, core_end: int, end: int, *, international: bool,
+                 regions: tuple[str, ...], window: int, sub: bool = False) -> PiiMatch | None:
+    """What the digit run ``text[s:core_end]`` is (``end`` includes a phone extension), or None.
+
+    ``sub``: a part of a longer run that was nothing. A card or id keyword before the run then means
+    the whole run was a (failed) card or id, so no part of it is taken; and a part with spaces inside
+    is never a card nor an Aadhaar by shape alone (both are what 16 digits in groups of four leave
+    when a group is cut off).
+    """
+    raw = text[s:core_end]
+    digits = _NON_DIGIT.sub("", raw)
+    before = text[max(0, s - window):s]
+    if not international:
+        shaped = raw.strip("()")
+        id_kinds: frozenset[str] = frozenset()
+        for c in ID_CONTEXT.finditer(before):
+            id_kinds |= _ID_KINDS_BY_GROUP[c.lastgroup or ""]
+        card_ctx = CARD_CONTEXT.search(before) is not None
+        if sub and (card_ctx or id_kinds):
+            return None
+        found = classify_digit_id(shaped, digits, id_kinds, allow_aadhaar_shape=False)
+        if found is None and not (sub and (" " in raw or "\t" in raw)):
+            card = classify_card(digits, card_context=card_ctx)
+            if card is not None:
+                return PiiMatch(PAYMENT_CARD, card[0], s, core_end, raw, (digits,), card[1])
+            if len(digits) == 12:
+                found = classify_digit_id(shaped, digits, id_kinds, allow_aadhaar_shape=True)
+        if found is not None:
+            kind, score = found
+            return PiiMatch(NATIONAL_ID, kind, s, core_end, raw, (compact_id(kind, shaped),), score)
+        if id_kinds or card_ctx or PHONE_NEGATIVE.search(before) is not None:
+            return None  # a failed id or card, an order number: not a phone
+    phone_ctx = PHONE_CONTEXT.search(before) is not None or PHONE_LABEL_AFTER.match(text, end) is not None
+    value = text[s:end]
+    phone = classify_phone(value, digits, international=international, regions=regions,
+                           phone_context=phone_ctx)
+    if phone is None:
+        return None
+    return PiiMatch(PHONE, phone.kind, s, end, value, phone.canonical, phone.score, phone.region or "")
