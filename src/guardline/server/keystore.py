@@ -113,12 +113,17 @@ class KeyStore:
             import psycopg
         except ImportError as exc:  # pragma: no cover - the postgres extra is absent
             raise ConfigError("key store: PostgreSQL needs the 'postgres' extra (psycopg)") from exc
-        parts = urlsplit(url)
-        clean = parts._replace(query="").geturl()
+        from ..audit.postgres import split_url  # the same URL rules as the audit store (?schema=)
+
+        dsn, schema = split_url(url)
         try:
-            return psycopg.connect(clean, autocommit=True, connect_timeout=5)
+            conn = psycopg.connect(dsn, autocommit=True, connect_timeout=5)
+            if schema is not None:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                conn.execute(f'SET search_path TO "{schema}"')
+            return conn
         except psycopg.Error as exc:
-            raise StoreError(f"key store: cannot connect to PostgreSQL at {parts.hostname}") from exc
+            raise StoreError(f"key store: cannot connect to PostgreSQL at {urlsplit(url).hostname}") from exc
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
