@@ -28,7 +28,7 @@ __all__ = ["FEATURES", "INDIRECT_WINDOW", "Analysis", "Feature", "Mode", "analyz
 
 Mode = str  # "direct" | "indirect"
 INDIRECT_WINDOW = 300
-_SENTENCE_END = re.compile(r"[.!?\n]")
+_SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 _OPENERS = " \t\"'*-•([>“‘«¿¡#"
 
 
