@@ -69,13 +69,17 @@ def _table(results: list[tuple[int, Verdict | dict[str, Any]]], stdout: TextIO) 
     colours = {"allow": "green", "redact": "yellow", "escalate": "magenta", "block": "red"}
     table = Table(show_lines=False)
     table.add_column("#", justify="right")
-    table.add_column("action")
-    table.add_column("findings")
-    table.add_column("text sent", overflow="fold", max_width=70)
+    table.add_column("action", no_wrap=True, min_width=8)
+    table.add_column("findings", no_wrap=True, overflow="ellipsis", max_width=44)
+    table.add_column("text sent", overflow="fold", min_width=24, ratio=1)
     table.add_column("ms", justify="right")
     for n, v in results:
         if isinstance(v, Verdict):
-            findings = ", ".join(f"{f.type}({f.severity})" for f in v.findings) or "-"
+            counts: dict[str, int] = {}
+            for f in v.findings:
+                key = f"{f.type} ({f.severity})"
+                counts[key] = counts.get(key, 0) + 1
+            findings = "\n".join(k if n == 1 else f"{k} x{n}" for k, n in counts.items()) or "-"
             a = str(v.action)
             table.add_row(str(n), f"[{colours[a]}]{a}[/]", findings, v.text, f"{v.latency_ms:.2f}")
         else:
