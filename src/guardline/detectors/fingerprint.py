@@ -99,7 +99,10 @@ def identifier_candidates(text: str, *, min_chars: int = _MIN_ID) -> list[Candid
             continue
         form = compact(token)
         if min_chars <= len(form) <= _MAX_ID:
-            out[(m.start(), m.end())] = Candidate(m.start(), m.end(), "identifier", _digit_forms(form))
+            forms = _digit_forms(form)
+            if m.start() > 0 and text[m.start() - 1] == "+" and form.isdigit():
+                forms = _international(form)
+            out[(m.start(), m.end())] = Candidate(m.start(), m.end(), "identifier", forms)
     for run in _digit_runs(text):
         for i in range(len(run)):
             digits = ""
@@ -121,6 +124,12 @@ def _digit_forms(form: str) -> tuple[str, ...]:
         if len(bare) >= _MIN_ID:
             return (form, bare)
     return (form,)
+
+
+def _international(digits: str) -> tuple[str, ...]:
+    """``+19871485916``: a number the phone library could not validate is also looked up without a
+    country code of 1 to 3 digits (stored phones carry their national significant number)."""
+    return (digits, *(digits[k:] for k in (1, 2, 3) if len(digits) - k >= 7))
 
 
 def _digit_runs(text: str) -> Iterator[list[re.Match[str]]]:

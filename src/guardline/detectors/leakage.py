@@ -45,6 +45,7 @@ from .fingerprint import (
     unique_forms,
 )
 from .pii import PiiMatch, find_pii
+from .pii_base import NAME
 
 if TYPE_CHECKING:
     from ..keys import KeyRing
@@ -62,12 +63,17 @@ _DEFAULT_SENSITIVE = ("pii.payment_card", "pii.national_id")
 
 
 def pii_matches(norm: Normalized, ctx: Context | None, regions: Sequence[str]) -> list[PiiMatch]:
-    """The PII detector's matches for this text when it already ran in this check, else found now."""
+    """The PII detector's matches for this text (reused when it already ran in this check), without
+    lone first names: "Hi John" says too little about whose data it is (customers greet agents by
+    name, agents sign with theirs)."""
+    found: list[PiiMatch] | None = None
     if ctx is not None:
         cached = ctx.shared.get("pii.matches")
         if isinstance(cached, list):
-            return cached
-    return find_pii(norm, regions=tuple(regions))
+            found = cached
+    if found is None:
+        found = find_pii(norm, regions=tuple(regions))
+    return [m for m in found if m.type != NAME or " " in fold(m.value)]
 
 
 def _match_forms(m: PiiMatch, norm_text: str) -> tuple[str, ...]:
@@ -79,7 +85,7 @@ def value_forms(text: str, *, regions: Sequence[str] = (), crm: bool = False) ->
     record also identifier-like tokens."""
     norm = normalize(text)
     forms: set[str] = set()
-    for m in find_pii(norm, regions=tuple(regions)):
+    for m in pii_matches(norm, None, regions):
         forms.update(_match_forms(m, norm.text))
     if crm:
         forms.update(record_identifier_forms(norm.text))
@@ -198,39 +204,40 @@ class LeakageDetector(BaseDetector):
         me = message.customer_id
         findings: list[Finding] = []
         claimed: list[tuple[int, int]] = []  # spans already decided (own or someone else's)
-        grounding: tuple[frozenset[str], frozenset[str]] | None = None
+        grounding = _LazyGrounding(message, ctx.regions)
+        unowned: list[Candidate] = []
+        # pass 1: values someone owns; pass 2: unowned PII, where no owned value overlaps it (a PII
+        # match may cover only part of a number that an identifier candidate finds owned in full)
         for c in cands:
             if any(c.start < e and s < c.end for s, e in claimed):
                 continue
             who: set[str] = set()
             for f in c.forms:
                 who.update(owners.get(fp_of[f], ()))
+            if not who:
+                if c.type in self.unknown_types:
+                    unowned.append(c)
+                continue
             if me and me in who:
                 claimed.append((c.start, c.end))
                 if c.type in self.sensitive_types:
                     findings.append(self.finding(ctx, OWN_SENSITIVE, Severity.MEDIUM, c.start, c.end,
                                                  evidence=f"{c.type} of this customer echoed in full"))
                 continue
-            if who:
-                if grounding is None:
-                    grounding = _grounding_forms(message, ctx.regions)
-                if (self.max_owners and len(who) > self.max_owners) or not grounding[0].isdisjoint(c.forms):
-                    continue
-                claimed.append((c.start, c.end))
-                n = len(who)
-                findings.append(self.finding(
-                    ctx, CROSS, Severity.CRITICAL, c.start, c.end,
-                    evidence=f"{c.type} value owned by {n} other customer{'s' if n > 1 else ''} of this tenant"
-                             + ("" if me else "; the message has no customer id")))
+            if (self.max_owners and len(who) > self.max_owners) or not grounding.public.isdisjoint(c.forms):
                 continue
-            if c.type in self.unknown_types:
-                if grounding is None:
-                    grounding = _grounding_forms(message, ctx.regions)
-                if grounding[1].isdisjoint(c.forms):
-                    claimed.append((c.start, c.end))
-                    findings.append(self.finding(
-                        ctx, UNKNOWN, Severity.MEDIUM, c.start, c.end, score=0.7,
-                        evidence=f"{c.type} value of no known customer and not in the grounding"))
+            claimed.append((c.start, c.end))
+            n = len(who)
+            findings.append(self.finding(
+                ctx, CROSS, Severity.CRITICAL, c.start, c.end,
+                evidence=f"{c.type} value owned by {n} other customer{'s' if n > 1 else ''} of this tenant"
+                         + ("" if me else "; the message has no customer id")))
+        for c in unowned:
+            if not any(c.start < e and s < c.end for s, e in claimed) and grounding.anywhere.isdisjoint(c.forms):
+                claimed.append((c.start, c.end))
+                findings.append(self.finding(
+                    ctx, UNKNOWN, Severity.MEDIUM, c.start, c.end, score=0.7,
+                    evidence=f"{c.type} value of no known customer and not in the grounding"))
         findings.extend(self._text_runs(ctx, text_fps, owners, me))
         findings.sort(key=lambda f: f.span or (0, 0))
         return findings
@@ -253,13 +260,31 @@ class LeakageDetector(BaseDetector):
                 for s, e in runs]
 
 
-def _grounding_forms(message: Message, regions: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:
-    """(forms in public ``kb`` sources, forms in any source) of this message's grounding."""
-    public: set[str] = set()
-    anywhere: set[str] = set()
-    for source in message.grounding:
-        forms = value_forms(source.text, regions=regions, crm=True)
-        anywhere.update(forms)
-        if source.kind == "kb":
-            public.update(forms)
-    return frozenset(public), frozenset(anywhere)
+class _LazyGrounding:
+    """Forms of the values in this message's grounding, computed only when a decision needs them:
+    ``public`` (in ``kb`` sources: company data) and ``anywhere`` (in any source)."""
+
+    def __init__(self, message: Message, regions: Sequence[str]) -> None:
+        self._message = message
+        self._regions = regions
+        self._forms: tuple[frozenset[str], frozenset[str]] | None = None
+
+    def _load(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self._forms is None:
+            public: set[str] = set()
+            anywhere: set[str] = set()
+            for source in self._message.grounding:
+                forms = value_forms(source.text, regions=self._regions, crm=True)
+                anywhere.update(forms)
+                if source.kind == "kb":
+                    public.update(forms)
+            self._forms = (frozenset(public), frozenset(anywhere))
+        return self._forms
+
+    @property
+    def public(self) -> frozenset[str]:
+        return self._load()[0]
+
+    @property
+    def anywhere(self) -> frozenset[str]:
+        return self._load()[1]
