@@ -34,6 +34,7 @@ def found(text: str, regions: Sequence[str] = ("US",)) -> list[tuple[str, str]]:
 POSITIVE = [
     ("US", "My SSN is 536-90-4399.", "pii.national_id", "536-90-4399", ("US",)),
     ("US", "ssn: 536904399", "pii.national_id", "536904399", ("US",)),
+    ("US", "Here's my SSN: 023-01-0866", "pii.national_id", "023-01-0866", ("US",)),
     ("GB", "NI number AB 12 34 56 C please", "pii.national_id", "AB 12 34 56 C", ("GB",)),
     ("GB", "my NHS number is 943 476 5919", "pii.national_id", "943 476 5919", ("GB",)),
     ("SE", "personnummer 811228-9874", "pii.national_id", "811228-9874", ("SE",)),

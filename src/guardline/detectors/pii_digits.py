@@ -36,6 +36,8 @@ def dateish(raw: str) -> bool:
     if m is None:
         return False
     a, b, c = (int(g) for g in m.groups())
+    if len(m.group(1)) == 3:
+        return False  # "023-01-0866" is an SSN, no date
     if len(m.group(1)) == 4:
         return 1 <= b <= 12 and 1 <= c <= 31
     if len(m.group(3)) not in (2, 4):
