@@ -74,11 +74,18 @@ def link_hash(prev: bytes, leaf: bytes) -> bytes:
     return hashlib.sha256(_NODE + prev + leaf).digest()
 
 
+def _json_str(value: str) -> bytes:
+    """``canonical(value)`` for a string, without json.dumps for the common plain-ASCII-word case."""
+    if value.isascii() and value.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        return b'"' + value.encode("ascii") + b'"'
+    return canonical(value)
+
+
 def _tail(ct_digest: bytes | None, key_id: str | None, seq: int, tenant: str) -> bytes:
     ct = b"null" if ct_digest is None else b'"' + ct_digest.hex().encode() + b'"'
-    key = b"null" if key_id is None else canonical(key_id)
+    key = b"null" if key_id is None else _json_str(key_id)
     return (b',"ct":' + ct + b',"key":' + key + b',"seq":' + str(seq).encode() + b',"tenant":'
-            + canonical(tenant) + b',"v":' + str(FORMAT_VERSION).encode() + b"}")
+            + _json_str(tenant) + b',"v":' + str(FORMAT_VERSION).encode() + b"}")
 
 
 def entry_bytes(body: bytes, *, ct_digest: bytes | None, key_id: str | None, seq: int, tenant: str) -> bytes:
@@ -237,6 +244,7 @@ def verify_chain(tenant: str, rows: Iterable[EventRow], checkpoints: Sequence[Ch
     tail_end = b',"tenant":' + tb + b',"v":' + str(FORMAT_VERSION).encode() + b"}"
 
     prev, expected, n = GENESIS, 1, 0
+    key_cache: dict[str, bytes] = {}
     it = iter(rows)
 
     def report(problem: Problem | None, notes: tuple[str, ...] = ()) -> VerifyReport:
@@ -251,7 +259,8 @@ def verify_chain(tenant: str, rows: Iterable[EventRow], checkpoints: Sequence[Ch
             return report(Problem(seq, ProblemKind.INSERTED, "a second event with this seq"))
         digest = None if ct is None else sha256(ct).digest()
         ct_part = b"null" if digest is None else b'"' + digest.hex().encode() + b'"'
-        key_part = b"null" if key_id is None else canonical(key_id)
+        key_part = b"null" if key_id is None else key_cache.get(key_id) or key_cache.setdefault(
+            key_id, _json_str(key_id))
         tail = b',"ct":' + ct_part + b',"key":' + key_part + b',"seq":' + str(seq).encode() + tail_end
         h = sha256(_NODE + prev + sha256(_LEAF + entry).digest()).digest()
         if not entry.endswith(tail) or not compare(h, stored):

@@ -73,6 +73,7 @@ class PostgresStore:
         self._where = _safe(url)
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[Any] | None = None
+        self._known: set[str] = set()
         with self._lock:
             self._migrate(self._connection())
 
@@ -114,7 +115,7 @@ class PostgresStore:
             conn = self._connection()
             try:
                 with conn.transaction():
-                    yield _WriteTx(conn)
+                    yield _WriteTx(conn, self._known)
             except psycopg.Error as exc:
                 raise StoreError(f"audit database {self._where}: write failed: {type(exc).__name__}: "
                                  f"{exc.diag.message_primary or ''}") from exc
@@ -152,15 +153,21 @@ class PostgresStore:
 
 
 class _WriteTx:
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], known: set[str]) -> None:
         self.conn = conn
+        self.known = known          # tenants whose head row is known to exist (one round trip saved)
 
     def lock_heads(self, tenants: Sequence[str]) -> dict[str, tuple[int, bytes]]:
         ordered = sorted(tenants)
-        self.conn.execute("INSERT INTO audit_heads (tenant, seq, hash) SELECT t, 0, %s FROM unnest(%s::text[]) "
-                          "AS t ORDER BY t ON CONFLICT (tenant) DO NOTHING", (GENESIS, ordered))
+        if not self.known.issuperset(ordered):
+            self.conn.execute("INSERT INTO audit_heads (tenant, seq, hash) SELECT t, 0, %s FROM "
+                              "unnest(%s::text[]) AS t ORDER BY t ON CONFLICT (tenant) DO NOTHING", (GENESIS, ordered))
         rows = self.conn.execute("SELECT tenant, seq, hash FROM audit_heads WHERE tenant = ANY(%s) "
                                  "ORDER BY tenant FOR UPDATE", (ordered,)).fetchall()
+        if len(rows) != len(ordered):       # a cached "known" tenant whose row was rolled back
+            self.known.difference_update(ordered)
+            return self.lock_heads(ordered)
+        self.known.update(ordered)
         return {t: (int(s), bytes(h)) for t, s, h in rows}
 
     def live_keys(self, tenant: str, customers: Sequence[str]) -> dict[str, tuple[str, bytes]]:
@@ -181,9 +188,10 @@ class _WriteTx:
                                 r.kind, r.conversation_id, r.customer_id, r.message_id, r.recorded_at))
 
     def set_heads(self, heads: dict[str, tuple[int, bytes]]) -> None:
-        with self.conn.cursor() as cur:
-            cur.executemany("UPDATE audit_heads SET seq = %s, hash = %s WHERE tenant = %s",
-                            [(s, h, t) for t, (s, h) in heads.items()])
+        tenants = list(heads)
+        self.conn.execute("UPDATE audit_heads AS h SET seq = v.seq, hash = v.hash FROM unnest(%s::text[], "
+                          "%s::bigint[], %s::bytea[]) AS v(tenant, seq, hash) WHERE h.tenant = v.tenant",
+                          (tenants, [heads[t][0] for t in tenants], [heads[t][1] for t in tenants]))
 
     def last_checkpoint(self, tenant: str) -> int:
         row = self.conn.execute("SELECT max(seq) FROM audit_checkpoints WHERE tenant = %s", (tenant,)).fetchone()
@@ -218,9 +226,10 @@ class _ReadTx:
             cur.itersize = 5000
             cur.execute("SELECT seq, entry, hash, key_id, ciphertext FROM audit_events WHERE tenant = %s AND "
                         "seq >= %s AND seq <= %s ORDER BY seq", (tenant, start, end if end is not None else 2 ** 62))
-            for seq, entry, h, key_id, ct in cur:
-                yield seq, entry.encode("utf-8", "surrogateescape"), bytes(h), key_id, \
-                    None if ct is None else bytes(ct)
+            while batch := cur.fetchmany(5000):
+                for seq, entry, h, key_id, ct in batch:
+                    yield seq, entry.encode("utf-8", "surrogateescape"), bytes(h), key_id, \
+                        None if ct is None else bytes(ct)
 
     def conversation_seqs(self, tenant: str, conversation_id: str) -> list[int]:
         rows = self.conn.execute("SELECT seq FROM audit_events WHERE tenant = %s AND conversation_id = %s "

@@ -28,7 +28,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             tenant TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, hash BLOB NOT NULL,
             key_id TEXT, ciphertext BLOB, kind TEXT NOT NULL, conversation_id TEXT NOT NULL,
             customer_id TEXT NOT NULL, message_id TEXT NOT NULL, recorded_at REAL NOT NULL,
-            PRIMARY KEY (tenant, seq)) WITHOUT ROWID""",
+            PRIMARY KEY (tenant, seq))""",
         "CREATE INDEX audit_events_conversation ON audit_events (tenant, conversation_id)",
         "CREATE INDEX audit_events_time ON audit_events (recorded_at)",
         "CREATE TABLE audit_heads (tenant TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL)",
