@@ -229,3 +229,18 @@ def test_identifier_recording_from_inbound_text_is_opt_in() -> None:
     h2.said("X", "my order is 3348917502 and zip 75227, phone (977) 625-2661")
     assert h2.reply("Y", "order 3348917502, tel 977 625 2661") == [
         ("leakage.cross_customer", "3348917502"), ("leakage.cross_customer", "977 625 2661")]
+
+
+def test_lone_first_names_are_not_values() -> None:
+    h = Harness()
+    h.said("X", "Hi John, thanks for helping me")  # customers greet the agent by name
+    assert h.reply("Y", "Hello, this is John from ACME. How may I help?") == []
+    h.said("X", "my name is Crystal Minh")
+    assert h.reply("Y", "Hello, this is Crystal Minh from ACME.") == [("leakage.cross_customer", "Crystal Minh")]
+
+
+def test_an_owned_number_beats_a_partial_unknown_match() -> None:
+    h = Harness()
+    register_identifiers(h.store, KEYS, "acme", "X", ["(003) 045-2026"], regions=REGIONS)
+    for shown in ("003 045 2026", "+1 003 045 2026", "+1 (003) 045-2026", "+10030452026"):
+        assert [t for t, _ in h.reply("Y", f"Call {shown} now")] == ["leakage.cross_customer"], shown
