@@ -110,3 +110,55 @@ def design(p0: float, p1: float, arl0: float) -> CusumDesign:
         else:
             lo = mid + 1
     return CusumDesign(p0, p1, up, lo)
+
+
+def simulate_alarms(p: float, up: int, h: int, messages: int, *, bucket: int = 1, seed: int = 0) -> int:
+    """Monte Carlo: signals of the chart over ``messages`` Bernoulli(``p``) replies, updated once per
+    ``bucket`` replies (as the shared, bucketed chart is) and restarted after each signal. Events are
+    drawn by geometric gaps, so the cost is proportional to the number of events, not of replies."""
+    import random
+
+    rng = random.Random(seed)
+    log_q = math.log(1.0 - p)
+    alarms, s, pos = 0, 0, 0
+    next_event = int(math.log(1.0 - rng.random()) / log_q)
+    while pos < messages:
+        end = min(messages, pos + bucket)
+        x = 0
+        while next_event < end:
+            x += 1
+            next_event += 1 + int(math.log(1.0 - rng.random()) / log_q)
+        n = end - pos
+        s = max(0, s + x * up - (n - x))
+        if s >= h:
+            alarms += 1
+            s = 0
+        pos = end
+    return alarms
+
+
+def _main() -> None:  # pragma: no cover - prints the figures quoted in docs/benchmarks/monitoring.md
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Design and check the Bernoulli CUSUM")
+    ap.add_argument("--p0", type=float, default=0.02)
+    ap.add_argument("--p1", type=float, default=0.10)
+    ap.add_argument("--arl0", type=float, default=1e6)
+    ap.add_argument("--true-p0", type=float, default=None, help="in-control rate to evaluate at")
+    ap.add_argument("--messages", type=int, default=50_000_000)
+    ap.add_argument("--bucket", type=int, default=20)
+    args = ap.parse_args()
+    d = design(args.p0, args.p1, args.arl0)
+    p_in = args.true_p0 if args.true_p0 is not None else args.p0
+    print(f"design {d.to_dict()}")
+    print(f"ARL at p={p_in}: {d.arl(p_in):,.0f} replies; at p1={args.p1}: {d.arl(args.p1):,.1f}")
+    for p in (0.05, 0.08, 0.10, 0.12):
+        print(f"  ARL at p={p}: {d.arl(p):,.1f}")
+    for bucket in (1, args.bucket):
+        a = simulate_alarms(p_in, d.up, d.h, args.messages, bucket=bucket, seed=1)
+        print(f"Monte Carlo, {args.messages:,} in-control replies, bucket of {bucket}: {a} alarms "
+              f"({a / args.messages * 1e6:.2f} per million)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()
