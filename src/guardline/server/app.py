@@ -41,8 +41,10 @@ Errors are `{"error": {"code", "message", "field"}}`."""
 
 def _build_guard(core: Settings, *, database_url: str | None, state_url: str | None,
                  policy: Any, sinks: list[Any]) -> Guard:
+    from ..policy import Policy, load_policy
     from ..state import open_state
 
+    loaded = policy if isinstance(policy, Policy) else load_policy(policy if policy is not None else core.policy)
     ring = KeyRing(core.secret)
     state = open_state(state_url or core.state_url or DEFAULT_STATE)
     audit = None
@@ -50,9 +52,9 @@ def _build_guard(core: Settings, *, database_url: str | None, state_url: str | N
     if database != "none":
         from ..audit import open_audit
 
-        audit = open_audit(database, keys=ring)
-    return Guard(policy if policy is not None else core.policy, state=state, keys=ring, audit=audit,
-                 sinks=sinks, settings=core)
+        # the policy's ``audit.durable: false`` trades the per-verdict commit wait for write-behind
+        audit = open_audit(database, keys=ring, durable=bool(loaded.audit.get("durable", True)))
+    return Guard(loaded, state=state, keys=ring, audit=audit, sinks=sinks, settings=core)
 
 
 def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = None,

@@ -1,0 +1,288 @@
+"""Load benchmark of the gateway: /v1/check throughput and latency, memory growth, proxy overhead.
+
+Everything runs on loopback: ``guardline serve`` (a real process, SQLite audit + state, like
+``make run``), the load generator ``wrk`` in its own process, and for the proxy a fake
+OpenAI-compatible upstream (uvicorn, its own process).
+
+    apt-get install -y wrk            # Debian/Ubuntu; wrk 4.x (the generator: C, one thread)
+    .venv/bin/python benchmarks/load_check.py throughput --workers 1 2 --duration 60
+    .venv/bin/python benchmarks/load_check.py memory --requests 50000 250000
+    .venv/bin/python benchmarks/load_check.py proxy --requests 3000
+
+Targets (issue 7): >= 1,500 req/s with p99 <= 25 ms and zero errors over 60 s; RSS growth <= 5 %
+between 50k and 250k requests; proxy p99 overhead over the upstream's own p99 <= 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET_HEX = "cd" * 32
+
+MESSAGE = {"direction": "outbound", "channel": "sms", "conversation_id": "bench-conv", "customer_id": "c-1",
+           "agent": {"name": "bench", "version": "1.0"},
+           "text": "Hi Dana, your order 55123 ships on Monday. We will email dana.k@example.com with the "
+                   "tracking link. Is there anything else I can help you with today?"}
+
+UPSTREAM_APP = '''
+import asyncio, json, os
+DELAY = float(os.environ.get("UPSTREAM_DELAY_MS", "0")) / 1000
+BODY = json.dumps({"id": "chatcmpl-b", "object": "chat.completion", "created": 1700000000, "model": "m",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content":
+    "Your order ships on Monday and the tracking link will follow by email."}, "finish_reason": "stop"}]}).encode()
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    if DELAY:
+        await asyncio.sleep(DELAY)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]})
+    await send({"type": "http.response.body", "body": BODY})
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[Any], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer")
+
+
+class Server:
+    """``guardline serve`` in a fresh directory; ``key`` is the admin key it prints on first start."""
+
+    def __init__(self, workers: int, *, policy: str | None, inline: bool, extra_env: dict[str, str] | None = None):
+        self.dir = Path(tempfile.mkdtemp(prefix="gl-bench-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "GUARDLINE_SECRET": SECRET_HEX, "PYTHONUNBUFFERED": "1",
+               "GUARDLINE_INLINE_CHECKS": "1" if inline else "0", **(extra_env or {})}
+        cmd = [sys.executable, "-m", "guardline", "serve", "--port", str(self.port), "--workers", str(workers),
+               "--database", f"sqlite:///{self.dir / 'gl.db'}", "--state", f"sqlite:///{self.dir / 'state.db'}"]
+        if policy:
+            cmd += ["--policy", policy if policy == "default" else str(Path(policy).resolve())]
+        self.proc = subprocess.Popen(cmd, cwd=self.dir, env=env, stdout=subprocess.PIPE,
+                                     stderr=open(self.dir / "serve.err", "w"), text=True)
+        assert self.proc.stdout is not None
+        self.key = ""
+        for line in self.proc.stdout:
+            if line.startswith("glk_"):
+                self.key = line.strip()
+                break
+        wait_healthy(self.url + "/healthz", self.proc)
+        time.sleep(1.0 if workers > 1 else 0.2)
+
+    def rss_kib(self) -> int:
+        """RSS of the server and all its descendants (uvicorn workers), in KiB."""
+        total = 0
+        pids = [self.proc.pid]
+        seen: set[int] = set()
+        while pids:
+            pid = pids.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                pids.extend(int(c) for c in children)
+            except (OSError, AttributeError):
+                continue
+        return total
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def wrk(url: str, key: str, body: dict[str, Any], *, duration: float, connections: int,
+        limit: int = 0) -> dict[str, float]:
+    """One wrk run (1 thread); returns requests, rps, latency percentiles (ms) and errors."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    counter = ""
+    if limit:
+        counter = (f"local count = 0\nresponse = function(status, headers, body)\n  count = count + 1\n"
+                   f"  if count >= {limit} then wrk.thread:stop() end\nend\n")
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
+        f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer {key}"\n'
+        + counter +
+        "done = function(summary, latency, requests)\n"
+        '  io.write(string.format("RESULT %d %d %d %d %d %d %d %f %f %f %f %f\\n", summary.requests,\n'
+        "    summary.duration, summary.errors.connect, summary.errors.read, summary.errors.write,\n"
+        "    summary.errors.status, summary.errors.timeout, latency:percentile(50), latency:percentile(90),\n"
+        "    latency:percentile(99), latency:percentile(99.9), latency.max))\nend\n")
+    try:
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--timeout", "5s",
+                              "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    finally:
+        script.unlink()
+    fields = next(line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
+    n, dur_us, c_err, r_err, w_err, status, timeout = (int(x) for x in fields[:7])
+    p50, p90, p99, p999, pmax = (float(x) / 1000 for x in fields[7:])
+    return {"requests": n, "rps": n / (dur_us / 1e6), "p50_ms": p50, "p90_ms": p90, "p99_ms": p99,
+            "p999_ms": p999, "max_ms": pmax, "errors": c_err + r_err + w_err + status + timeout,
+            "non2xx": status}
+
+
+def cmd_throughput(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows = []
+    for workers in args.workers:
+        for inline in args.inline:
+            for connections in args.connections:
+                srv = Server(workers, policy=args.policy, inline=inline)
+                try:
+                    wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=5, connections=connections)  # warm-up
+                    res = wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=args.duration,
+                              connections=connections)
+                finally:
+                    srv.stop()
+                row = {"workers": workers, "inline": inline, "connections": connections, **res}
+                rows.append(row)
+                print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}),
+                      flush=True)
+    return rows
+
+
+def cmd_memory(args: argparse.Namespace) -> list[dict[str, Any]]:
+    srv = Server(args.workers[0], policy=args.policy, inline=args.inline[0])
+    rows = []
+    try:
+        done = 0
+        for target in args.requests:
+            res = wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=3600, connections=args.connections[0],
+                      limit=target - done)
+            done += int(res["requests"])
+            time.sleep(1)
+            row = {"requests": done, "rss_mib": srv.rss_kib() / 1024, "errors": res["errors"],
+                   "rps": res["rps"], "p99_ms": res["p99_ms"]}
+            rows.append(row)
+            print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    finally:
+        srv.stop()
+    if len(rows) >= 2:
+        growth = (rows[-1]["rss_mib"] - rows[0]["rss_mib"]) / rows[0]["rss_mib"] * 100
+        print(json.dumps({"rss_growth_pct": round(growth, 2)}), flush=True)
+    return rows
+
+
+def _latencies(client: httpx.Client, url: str, body: dict[str, Any], headers: dict[str, str], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = client.post(url, json=body, headers=headers)
+        out.append((time.perf_counter() - t) * 1000)
+        if r.status_code != 200:
+            raise SystemExit(f"{url}: {r.status_code} {r.text[:200]}")
+    return out
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q / 100 * len(s)))]
+
+
+def cmd_proxy(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Sequential requests (one connection each way): the upstream alone, then through the proxy,
+    alternating in rounds so drift from other load on the machine hits both alike."""
+    port = free_port()
+    app_dir = Path(tempfile.mkdtemp(prefix="gl-upstream-"))
+    (app_dir / "fake_upstream.py").write_text(UPSTREAM_APP)
+    up = subprocess.Popen([sys.executable, "-m", "uvicorn", "fake_upstream:app", "--port", str(port),
+                           "--log-level", "warning", "--no-access-log"], cwd=app_dir,
+                          env={**os.environ, "UPSTREAM_DELAY_MS": str(args.upstream_delay_ms)})
+    upstream = f"http://127.0.0.1:{port}/v1"
+    wait_healthy(upstream + "/chat/completions", up)
+    srv = Server(args.workers[0], policy=args.policy, inline=args.inline[0],
+                 extra_env={"GUARDLINE_UPSTREAM_URL": upstream})
+    body = {"model": "m", "messages": [{"role": "system", "content": "Orders ship on Monday."},
+                                       {"role": "user", "content": "When does my order ship?"}]}
+    direct: list[float] = []
+    proxied: list[float] = []
+    try:
+        with httpx.Client(timeout=10) as c:
+            _latencies(c, upstream + "/chat/completions", body, {}, 200)
+            _latencies(c, srv.url + "/v1/chat/completions", body, {"Authorization": f"Bearer {srv.key}"}, 200)
+            rounds = 10
+            for _ in range(rounds):
+                direct += _latencies(c, upstream + "/chat/completions", body, {}, args.requests // rounds)
+                proxied += _latencies(c, srv.url + "/v1/chat/completions", body,
+                                      {"Authorization": f"Bearer {srv.key}", "X-Guardline-Customer": "c-1",
+                                       "X-Guardline-Conversation": "bench"}, args.requests // rounds)
+    finally:
+        srv.stop()
+        up.send_signal(signal.SIGTERM)
+        up.wait(timeout=10)
+        shutil.rmtree(app_dir, ignore_errors=True)
+    row = {"n": len(direct), "upstream_p50_ms": statistics.median(direct), "upstream_p99_ms": _pct(direct, 99),
+           "proxy_p50_ms": statistics.median(proxied), "proxy_p99_ms": _pct(proxied, 99),
+           "overhead_p50_ms": statistics.median(proxied) - statistics.median(direct),
+           "overhead_p99_ms": _pct(proxied, 99) - _pct(direct, 99)}
+    print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    return [row]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mode", choices=("throughput", "memory", "proxy"))
+    p.add_argument("--workers", type=int, nargs="+", default=[1])
+    p.add_argument("--inline", type=lambda s: s in ("1", "true", "yes"), nargs="+", default=[False],
+                   help="run checks on the event loop (1) or in a worker thread (0)")
+    p.add_argument("--connections", type=int, nargs="+", default=[16])
+    p.add_argument("--duration", type=float, default=60)
+    p.add_argument("--requests", type=int, nargs="+", default=[50_000, 250_000])
+    p.add_argument("--upstream-delay-ms", type=float, default=0)
+    p.add_argument("--policy", default=None, help="policy file (default: the built-in default policy)")
+    p.add_argument("--out", help="append the rows as JSON lines to this file")
+    args = p.parse_args()
+    if args.mode == "proxy" and args.requests == [50_000, 250_000]:
+        args.requests = [3000]
+    rows = {"throughput": cmd_throughput, "memory": cmd_memory,
+            "proxy": lambda a: cmd_proxy(argparse.Namespace(**{**vars(a), "requests": a.requests[0]}))}[args.mode](args)
+    if args.out:
+        with open(args.out, "a") as fh:
+            for row in rows:
+                fh.write(json.dumps({"mode": args.mode, **row}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
