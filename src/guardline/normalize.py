@@ -11,6 +11,7 @@ Greek homoglyphs of Latin letters are folded to Latin.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -29,6 +30,18 @@ _HOMOGLYPHS = str.maketrans({
 })
 
 _KEEP_CONTROLS = frozenset("\t\n\r")
+
+# Characters the slow path would remove (categories Cc and Cf, but tab and newlines) or fold (the
+# homoglyphs). The Cf ranges are those of Unicode 15; tests/core/test_normalize.py checks them against
+# the running Python's unicodedata.
+_CF_RANGES = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+              "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+              "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+              "\U000e0020-\U000e007f")
+_ASCII_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NEEDS_SLOW_PATH = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _CF_RANGES
+    + "".join(re.escape(chr(c)) for c in _HOMOGLYPHS) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +75,13 @@ class Normalized:
 
 
 def _needs_work(text: str) -> bool:
+    """False when normalising would not change the text: no character to remove or fold, and
+    already in NFKC (checked in C, no per-character Python loop)."""
     if text.isascii():
-        # ASCII: only control characters need removal.
-        return any(c < " " and c not in _KEEP_CONTROLS for c in text) or "\x7f" in text
-    return True
+        return _ASCII_CONTROLS.search(text) is not None
+    if _NEEDS_SLOW_PATH.search(text) is not None:
+        return True
+    return not unicodedata.is_normalized("NFKC", text)
 
 
 def normalize(text: str) -> Normalized:

@@ -65,3 +65,20 @@ def test_normalised_text_has_no_invisible_characters(text: str) -> None:
 
     out = normalize(text).text
     assert not any(unicodedata.category(c) == "Cf" for c in out)
+
+
+def test_fast_path_table_covers_every_format_character() -> None:
+    import sys
+    import unicodedata
+
+    from guardline.normalize import _NEEDS_SLOW_PATH
+
+    missing = [hex(c) for c in range(sys.maxunicode + 1)
+               if unicodedata.category(chr(c)) in ("Cf", "Cc") and chr(c) not in "\t\n\r"
+               and not _NEEDS_SLOW_PATH.match(chr(c))]
+    assert not missing
+
+
+def test_non_ascii_nfkc_text_takes_the_fast_path() -> None:
+    n = normalize("Grüße aus Malmö, 東京")
+    assert n.identity and n.text == "Grüße aus Malmö, 東京"
