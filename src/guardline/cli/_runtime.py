@@ -24,7 +24,7 @@ def open_state_url(url: str | None) -> StateStore:
     if not url or url == "memory://":
         return MemoryStore()
     try:
-        from ..state import open_state  # type: ignore[attr-defined]
+        from ..state import open_state
     except ImportError as exc:  # pragma: no cover - present once the state backends land
         raise ConfigError(f"state URL {url!r}: backend not available") from exc
     store: StateStore = open_state(url)
@@ -42,7 +42,7 @@ def build_guard(args: argparse.Namespace, *, settings: Settings | None = None,
     audit: Any = None
     if database:
         try:
-            from ..audit import open_audit  # type: ignore[attr-defined]
+            from ..audit import open_audit
         except ImportError as exc:  # pragma: no cover
             raise ConfigError(f"audit database {database!r}: audit backend not available") from exc
         guard_policy_durable = True

@@ -53,7 +53,7 @@ def _lazy(target: str) -> Factory:
             obj = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"detector {target!r} cannot be imported: {exc}") from exc
-        return obj(**settings)  # type: ignore[no-any-return]
+        return obj(**settings)
 
     return factory
 
