@@ -112,9 +112,20 @@ def test_unsupported_claims_are_flagged(name: str, reply: str, kind: str) -> Non
 
 def test_span_points_at_the_claim_in_original_offsets() -> None:
     reply = "Hello\u200b there! A gift box costs \u20ac6.95 today."
-    [f] = [f for f in flagged(check(reply, kb)) if f.type == "hallucination.unsupported_amount"]
+    [f] = [f for f in flagged(check(reply, kb, spans="claim")) if f.type == "hallucination.unsupported_amount"]
     assert f.span is not None
     assert reply[f.span[0]:f.span[1]] == "\u20ac6.95"
+
+
+@pytest.mark.parametrize(("reply", "phrase"), [
+    ("Hello\u200b there! A gift box costs \u20ac6.95 today.", "A gift box costs \u20ac6.95 today"),
+    ("Thanks for waiting, shipping is \u20ac6.95, and returns are free.", "shipping is \u20ac6.95"),
+    ("Standard shipping takes 3-5 business days and the gift box costs \u20ac6.95.",
+     "and the gift box costs \u20ac6.95"),
+])
+def test_default_span_covers_the_claims_phrase(reply: str, phrase: str) -> None:
+    spans = {reply[f.span[0]:f.span[1]] for f in flagged(check(reply, kb)) if f.span}
+    assert phrase in spans
 
 
 def test_evidence_never_holds_the_value() -> None:

@@ -21,9 +21,10 @@ from typing import Any
 
 from ..detectors.base import Context
 from ..detectors.grounding import GroundingDetector
+from ..detectors.grounding_score import response_risk
 from ..keys import KeyRing
 from ..normalize import normalize
-from ..types import Direction, Finding, Message, Source
+from ..types import SEVERITY_ORDER, Direction, Finding, Message, Severity, Source
 
 __all__ = ["add_arguments", "load", "run"]
 
@@ -91,10 +92,19 @@ def load(data: Path) -> tuple[list[Case], int]:
     return cases, skipped
 
 
-def _score(findings: Sequence[Finding], threshold: float = 0.0) -> float:
-    scores = [f.score for f in findings if f.type.startswith("hallucination.")
-              and not f.type.startswith(_INFO_TYPES) and f.score >= threshold]
-    return max(scores, default=0.0)
+def _claims(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if f.type.startswith("hallucination.") and not f.type.startswith(_INFO_TYPES)]
+
+
+def _score(findings: Sequence[Finding]) -> float:
+    """The reply's graded risk: the noisy-OR of its claim scores (what the detector thresholds)."""
+    return response_risk(("statement" if f.type.endswith("_statement") else "typed", f.score)
+                         for f in _claims(findings))
+
+
+def _flagged(findings: Sequence[Finding]) -> bool:
+    """What the policy acts on: a claim finding of severity medium or above."""
+    return any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[Severity.MEDIUM] for f in _claims(findings))
 
 
 def _prf(pred: Sequence[bool], gold: Sequence[bool]) -> tuple[float, float, float]:
@@ -126,7 +136,7 @@ def auc(scores: Sequence[float], gold: Sequence[bool]) -> float:
     return (r - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
 
 
-def _span_f1(cases: Sequence[Case], threshold: float) -> tuple[float, float, float]:
+def _span_f1(cases: Sequence[Case]) -> tuple[float, float, float]:
     tp = fp = fn = 0
     for c in cases:
         assert c.findings is not None
@@ -134,8 +144,8 @@ def _span_f1(cases: Sequence[Case], threshold: float) -> tuple[float, float, flo
         for s, e in c.gold:
             gold.update(range(s, e))
         pred: set[int] = set()
-        for f in c.findings:
-            if f.span and f.score >= threshold and not f.type.startswith(_INFO_TYPES):
+        for f in _claims(c.findings):
+            if f.span and SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[Severity.MEDIUM]:
                 pred.update(range(*f.span))
         tp += len(gold & pred)
         fp += len(pred - gold)
@@ -155,25 +165,24 @@ def _run_detector(det: GroundingDetector, cases: Sequence[Case]) -> None:
 
 
 def _tune(cases: Sequence[Case]) -> float:
-    best = (-1.0, 0.0)
-    for t in sorted({round(f.score, 4) for c in cases for f in c.findings or ()} | {0.0}):
-        if t <= 0:
-            continue
-        pred = [_score(c.findings or (), t) > 0 for c in cases]
-        f1 = _prf(pred, [c.label for c in cases])[2]
+    """The risk threshold with the best pooled F1 on ``cases`` (the tuning half)."""
+    best = (-1.0, 1.0)
+    scores = [_score(c.findings or ()) for c in cases]
+    for t in sorted({round(x, 4) for x in scores if x > 0}):
+        f1 = _prf([x >= t for x in scores], [c.label for c in cases])[2]
         if f1 > best[0]:
             best = (f1, t)
     return best[1]
 
 
-def _row(name: str, cases: Sequence[Case], threshold: float) -> str:
+def _row(name: str, cases: Sequence[Case]) -> str:
     gold = [c.label for c in cases]
     scores = [_score(c.findings or ()) for c in cases]
-    pred = [_score(c.findings or (), threshold) > 0 for c in cases]
+    pred = [_flagged(c.findings or ()) for c in cases]
     p, r, f = _prf(pred, gold)
     base_all = _prf([True] * len(cases), gold)[2]
     base_task = _prf([c.task == "Data2txt" for c in cases], gold)[2]
-    sp = _span_f1(cases, threshold)[2]
+    sp = _span_f1(cases)[2]
     return (f"{name:<9} {len(cases):>4} {sum(gold):>4}  {p:5.3f} {r:5.3f} {f:5.3f}  {auc(scores, gold):5.3f}"
             f"  {sp:5.3f}   {base_all:5.3f}  {base_task:5.3f}")
 
@@ -210,6 +219,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="directory holding ragtruth/ (default ../shared/data)")
     parser.add_argument("--runs", type=int, default=2000, help="latency runs for the synthetic reply")
     parser.add_argument("--show", type=int, default=0, help="print N misclassified even-id cases")
+    parser.add_argument("--tuning-only", action="store_true",
+                        help="print the tuning half only (while developing: keeps the reporting half unseen)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -220,13 +231,18 @@ def run(args: argparse.Namespace) -> int:
     report = [c for c in cases if c.id % 2 == 1]
     threshold = _tune(tune)
     print(f"RAGTruth subset: {len(cases)} responses with grounding ({skipped} skipped: no grounding text)")
-    print(f"threshold tuned on even ids: response flagged when max finding score >= {threshold:.3f}")
+    print(f"reply risk threshold tuned on even ids: {threshold:.3f} (detector default {det.threshold:.3f})")
+    if abs(threshold - det.threshold) > 1e-9:
+        det = GroundingDetector(threshold=threshold)
+        _run_detector(det, cases)
     for label, split in (("TUNING half (even ids)", tune), ("REPORTING half (odd ids)", report)):
+        if label.startswith("REPORTING") and args.tuning_only:
+            continue
         print(f"\n{label}")
         print("task         n  pos      P     R    F1    AUC  spanF1   all-F1 task-F1")
         for task in TASKS:
-            print(_row(task, [c for c in split if c.task == task], threshold))
-        print(_row("pooled", split, threshold))
+            print(_row(task, [c for c in split if c.task == task]))
+        print(_row("pooled", split))
     lat = sorted(c.seconds * 1000 for c in cases)
     print(f"\nlatency on RAGTruth (first sight of each source, cache cold per source): median "
           f"{statistics.median(lat):.2f} ms, p99 {lat[int(len(lat) * 0.99)]:.2f} ms")
@@ -234,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"latency, 300-char reply + {size:.0f} chars of grounding, {args.runs} runs (warm cache): "
           f"median {med:.3f} ms, p99 {p99:.3f} ms")
     if args.show:
-        wrong = [c for c in tune if (_score(c.findings or (), threshold) > 0) != c.label][: args.show]
+        wrong = [c for c in tune if _flagged(c.findings or ()) != c.label][: args.show]
         for c in wrong:
             print(f"\n--- id {c.id} {c.task} gold={c.label} gold spans={[c.message.text[s:e] for s, e in c.gold]}")
             for f in c.findings or ():

@@ -18,15 +18,16 @@ Grounding problems are reported, never raised: invalid JSON in a source that loo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from ..types import Category, Direction, Finding, Message, Severity
 from .base import BaseDetector, Context
-from .grounding_claims import commitment_claims, entity_claims, statement_claims
+from .grounding_claims import Claim, commitment_claims, entity_claims, statement_claims
 from .grounding_fields import check_attributes
 from .grounding_hours import check_hours
 from .grounding_index import SourceIndex, index_source, merge
+from .grounding_score import PRIOR, meta_sentence, phrase_bounds, response_risk, severity_for
 from .grounding_text import content_stems, sentence_bounds
 from .grounding_values import Value, extract_values
 
@@ -58,40 +59,34 @@ class GroundingDetector(BaseDetector):
     """Checks each claim of an outbound reply against its grounding sources."""
 
     name: ClassVar[str] = "grounding"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "2.0"
     category: ClassVar[Category] = Category.HALLUCINATION
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTBOUND})
 
     def __init__(self, *, ungrounded: str = "flag", max_grounding_chars: int = 65_536,
-                 statements: bool = True, novelty_threshold: float = 0.6, min_statement_words: int = 5,
-                 entities: bool = True) -> None:
+                 statements: bool = True, min_statement_words: int = 5, entities: bool = True,
+                 threshold: float = 0.42, floor: float = 0.45, spans: str = "phrase") -> None:
         if ungrounded not in ("flag", "ignore"):
             raise ValueError("ungrounded must be 'flag' or 'ignore'")
         if max_grounding_chars < 1_000:
             raise ValueError("max_grounding_chars must be at least 1000")
-        if not 0.0 < novelty_threshold <= 1.0:
-            raise ValueError("novelty_threshold must be in (0, 1]")
+        if not 0.0 < threshold <= 1.0 or not 0.0 <= floor <= 1.0:
+            raise ValueError("threshold must be in (0, 1] and floor in [0, 1]")
+        if spans not in ("claim", "phrase", "sentence"):
+            raise ValueError("spans must be 'claim', 'phrase' or 'sentence'")
         self.ungrounded = ungrounded
         self.max_chars = max_grounding_chars
         self.statements = statements
-        self.novelty_threshold = novelty_threshold
         self.min_statement_words = min_statement_words
         self.entities = entities
+        self.threshold = threshold
+        self.floor = floor
+        self.spans = spans
 
     # -- helpers -------------------------------------------------------------------------------
     def _f(self, ctx: Context, type_: str, severity: Severity, start: int | None = None,
            end: int | None = None, score: float = 1.0, evidence: str = "") -> Finding:
         return self.finding(ctx, type_, severity, start, end, score=score, evidence=evidence)
-
-    def _claim(self, ctx: Context, kind: str, outcome: str, start: int, end: int, score: float,
-               evidence: str, low: bool = False) -> Finding | None:
-        if outcome == "contradiction":
-            return self._f(ctx, "hallucination.contradiction", Severity.HIGH, start, end, score,
-                           f"{kind}: {evidence}")
-        if outcome in ("unsupported", "empty", "absent"):
-            return self._f(ctx, f"hallucination.unsupported_{kind}", Severity.LOW if low else Severity.MEDIUM,
-                           start, end, score, evidence)
-        return None
 
     def _index(self, message: Message, ctx: Context, out: list[Finding]) -> list[SourceIndex]:
         parts: list[SourceIndex] = []
@@ -126,28 +121,52 @@ class GroundingDetector(BaseDetector):
             out.append(self._f(ctx, "hallucination.grounding_empty", Severity.INFO,
                                evidence="every grounding source is empty"))
         values = extract_values(text, message.timestamp)
+        sentences = sentence_bounds(text) or [(0, len(text))]
         if not grounded:
             if self.ungrounded == "flag":
-                out.extend(self._ungrounded(ctx, text, values))
+                out.extend(self._ungrounded(ctx, text, values, sentences))
             return out
         idx = merge(parts)
-        sentences = sentence_bounds(text) or [(0, len(text))]
-        covered: list[tuple[int, int]] = []
+        meta = [(a, b) for a, b in sentences if meta_sentence(text[a:b])]
+        claims = [c for c in self._claims(ctx, text, values, idx, sentences)
+                  if c.outcome != "supported" and not any(a <= c.start < b for a, b in meta)]
+        risk = response_risk((c.kind, c.score) for c in claims)
+        top = max((c.score for c in claims), default=1.0)
+        for c in claims:
+            sev = severity_for(c, risk, self.threshold, self.floor, top)
+            a, b = self._span(text, c, sentences)
+            type_ = ("hallucination.contradiction" if c.outcome == "contradiction"
+                     else f"hallucination.unsupported_{c.kind}")
+            ev = f"{c.kind}: {c.evidence}" if c.outcome == "contradiction" else c.evidence
+            out.append(self._f(ctx, type_, sev, a, b, c.score, f"{ev}; reply risk {risk:.2f}"))
+        return out
 
+    def _span(self, text: str, c: Claim, sentences: list[tuple[int, int]]) -> tuple[int, int]:
+        if c.kind == "statement" or self.spans == "claim":
+            return c.start, c.end
+        lo, hi = next(((a, b) for a, b in sentences if a <= c.start < b), (0, len(text)))
+        if self.spans == "sentence":
+            return lo, max(hi, c.end)
+        return phrase_bounds(text, c.start, c.end, lo, max(hi, c.end))
+
+    def _claims(self, ctx: Context, text: str, values: list[Value], idx: SourceIndex,
+                sentences: list[tuple[int, int]]) -> Iterator[Claim]:
+        covered: list[tuple[int, int]] = []
+        verified: list[int] = []  # where a checkable claim was found supported
         if idx.schedule is not None:
-            for hc in check_hours(text, idx.schedule):
+            for hc in check_hours(text, idx.schedule, sentences):
                 covered.append((hc.start, hc.end))
-                f = self._claim(ctx, "time", hc.outcome, hc.start, hc.end, 0.9, hc.evidence)
-                if f is not None:
-                    out.append(f)
+                if hc.outcome == "supported":
+                    verified.append(hc.start)
+                yield Claim("time", hc.start, hc.end, hc.outcome, PRIOR["contradiction.time"], hc.evidence)
         for ac in check_attributes(text, idx.facts, idx.lower, sentences):
             covered.append((ac.start, ac.end))
-            score = {"contradiction": 0.95, "empty": 0.85, "absent": 0.6}.get(ac.outcome, 0.0)
+            if ac.outcome == "supported":
+                verified.append(ac.start)
             ev = {"contradiction": "the field holds the opposite", "empty": "the field is empty",
                   "absent": "no field or source mentions it"}.get(ac.outcome, "")
-            f = self._claim(ctx, "attribute", ac.outcome, ac.start, ac.end, score, f"{ac.concept}: {ev}")
-            if f is not None:
-                out.append(f)
+            yield Claim("attribute", ac.start, ac.end, ac.outcome, PRIOR.get(f"{ac.outcome}.attribute", 0.0),
+                        f"{ac.concept}: {ev}")
         ctx.check_deadline()
         for v in values:
             if any(a <= v.start and v.end <= b for a, b in covered):
@@ -155,33 +174,32 @@ class GroundingDetector(BaseDetector):
             if v.kind == "number" and self._trivial_number(text, v):
                 continue
             if _supported(v, idx):
+                if v.kind != "number":
+                    verified.append(v.start)
                 continue
             outcome, ev = self._slot(text, v, idx, sentences)
-            f = self._claim(ctx, v.kind, outcome, v.start, v.end,
-                            0.9 if outcome == "contradiction" else _SCORES[v.kind], ev)
-            if f is not None:
-                out.append(f)
+            family = "number" if v.kind == "number" and outcome != "contradiction" else "value"
+            yield Claim(v.kind, v.start, v.end, outcome, PRIOR[f"{outcome}.{family}"], ev)
             covered.append((v.start, v.end))
-        for c in commitment_claims(text, idx.lower, idx.facts, True):
-            f = self._claim(ctx, c.kind, c.outcome, c.start, c.end, c.score, c.evidence)
-            if f is not None:
-                out.append(f)
+        for c in commitment_claims(text, idx, sentences):
+            if c.outcome == "supported":
+                verified.append(c.start)
+            yield Claim(c.kind, c.start, c.end, c.outcome, PRIOR.get(f"{c.outcome}.commitment", 0.0),
+                        c.evidence)
         if self.entities:
-            for c in entity_claims(text, idx.lower):
-                if any(a <= c.start < b for a, b in covered):
-                    continue
-                f = self._claim(ctx, c.kind, c.outcome, c.start, c.end, c.score, c.evidence,
-                                low=c.score < 0.6)
-                if f is not None:
-                    out.append(f)
+            for c in entity_claims(text, idx.lower, sentences):
+                if c.outcome == "supported":
+                    verified.append(c.start)
+                elif not any(a <= c.start < b for a, b in covered):
+                    family = "carrier" if c.score >= 0.6 else "entity"
+                    key = f"{c.outcome}.{'entity' if c.outcome == 'contradiction' else family}"
+                    yield Claim(c.kind, c.start, c.end, c.outcome, PRIOR.get(key, 0.0), c.evidence)
         if self.statements:
             ctx.check_deadline()
-            for c in statement_claims(text, idx.stems, threshold=self.novelty_threshold,
-                                      min_words=self.min_statement_words):
-                f = self._claim(ctx, c.kind, c.outcome, c.start, c.end, c.score, c.evidence, low=True)
-                if f is not None:
-                    out.append(f)
-        return out
+            # a sentence whose checkable value was verified has had its content checked precisely; its
+            # other words are phrasing (and may be in another language than the grounding)
+            open_sents = [(a, b) for a, b in sentences if not any(a <= p < b for p in verified)]
+            yield from statement_claims(text, idx.stems, open_sents, min_words=self.min_statement_words)
 
     @staticmethod
     def _trivial_number(text: str, v: Value) -> bool:
@@ -203,13 +221,14 @@ class GroundingDetector(BaseDetector):
                 return "contradiction", f"grounding gives another {v.kind} for this ({len(mine & ctxs)} shared words)"
         return "unsupported", f"no {v.kind} like this in the grounding"
 
-    def _ungrounded(self, ctx: Context, text: str, values: list[Value]) -> list[Finding]:
+    def _ungrounded(self, ctx: Context, text: str, values: list[Value],
+                    sentences: list[tuple[int, int]]) -> list[Finding]:
         out = []
         for v in values:
             if v.kind in _SPECIFIC and not (v.kind == "number" and self._trivial_number(text, v)):
                 out.append(self._f(ctx, f"hallucination.unsupported_{v.kind}", Severity.MEDIUM, v.start, v.end,
                                    _SCORES[v.kind], "reply has no grounding to check this against"))
-        for c in commitment_claims(text, "", {}, False):
+        for c in commitment_claims(text, None, sentences):
             out.append(self._f(ctx, "hallucination.unsupported_commitment", Severity.MEDIUM, c.start, c.end,
                                c.score, c.evidence))
         return out

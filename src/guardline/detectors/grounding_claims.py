@@ -5,16 +5,21 @@ words the grounding does not contain.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from .grounding_fields import _truth
-from .grounding_lexicon import MONTHS, NUMBER_WORDS, STOPWORDS, WEEKDAYS
-from .grounding_text import WORD_RE, content_stems, is_negated, sentence_bounds
+from .grounding_lexicon import MONTHS, NEGATIONS, NUMBER_WORDS, STOPWORDS, WEEKDAYS
+from .grounding_text import WORD_RE, is_negated, phrase_bounds, stem
 
-__all__ = ["CARRIERS", "COMMITMENTS", "Claim", "commitment_claims", "entity_claims", "statement_claims"]
+if TYPE_CHECKING:
+    from .grounding_index import SourceIndex
+
+__all__ = ["CARRIERS", "COMMITMENTS", "Claim", "commitment_claims", "entity_claims", "novel_words", "novelty_score",
+           "statement_claims"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,41 +62,52 @@ _COMMIT_VERBS = _r(r"\b(?:will|'ll|have|has|'ve|is|are|been|was|we|i|get|receive
                    r"abbiamo|riceverà|vamos|recebera|receberá|iremos)\b")
 
 
-def _grounding_mentions(pattern: re.Pattern[str], lower: str, facts: dict[tuple[str, ...], Any]) -> tuple[bool, bool]:
-    """(affirmative, negative): whether the grounding mentions the concept, and how."""
+def _grounding_mentions(name: str, idx: SourceIndex) -> tuple[bool, bool]:
+    """(affirmative, negative): whether the grounding mentions the concept, and how. Computed once per
+    source index (indexes are cached per source text)."""
+    hit = idx.memo.get(("commitment", name))
+    if isinstance(hit, tuple):
+        return cast("tuple[bool, bool]", hit)
+    pattern, lower = COMMITMENTS[name], idx.lower
     pos = neg = False
     for m in pattern.finditer(lower):
         window = lower[m.start(): m.start() + 60].split("\n", 1)[0]
-        if is_negated(lower, m.start(), m.end()) or re.search(r":\s*(?:false|no|none|null|0)\b", window):
+        if is_negated(lower, m.start(), m.end()) or _FALSE_FIELD.search(window):
             neg = True
         else:
             pos = True
-    for path, value in facts.items():
+    for path, value in idx.facts.items():
         if any(pattern.search(p) for p in path):
             t = _truth(value)
             if t is True:
                 pos = True
             elif t is False:
                 neg = True
+    idx.memo[("commitment", name)] = (pos, neg)
     return pos, neg
 
 
-def commitment_claims(text: str, lower: str, facts: dict[tuple[str, ...], Any],
-                      grounded: bool) -> Iterator[Claim]:
+_FALSE_FIELD = re.compile(r":\s*(?:false|no|none|null|0)\b")
+_WORD_END = re.compile(r"\W|$")
+
+
+def commitment_claims(text: str, idx: SourceIndex | None,
+                      sentences: list[tuple[int, int]]) -> Iterator[Claim]:
+    """Commitments said as done or promised; ``idx`` None: the reply has no grounding."""
     for name, pattern in COMMITMENTS.items():
         for m in pattern.finditer(text):
             s, e = m.start(), m.end()
-            sent = next(((a, b) for a, b in sentence_bounds(text) if a <= s < b), (0, len(text)))
+            sent = next(((a, b) for a, b in sentences if a <= s < b), (0, len(text)))
             if text[sent[0]:sent[1]].rstrip().endswith("?") or is_negated(text, s, e):
                 continue
             if not _COMMIT_VERBS.search(text, sent[0], sent[1]):
                 continue
-            word_end = re.search(r"\W|$", text[e:])
-            e2 = e + (word_end.start() if word_end else 0)
-            if not grounded:
+            word_end = _WORD_END.search(text, e)
+            e2 = word_end.start() if word_end else e
+            if idx is None:
                 yield Claim("commitment", s, e2, "unsupported", 0.6, f"{name} promised without grounding")
                 continue
-            pos, neg = _grounding_mentions(pattern, lower, facts)
+            pos, neg = _grounding_mentions(name, idx)
             if pos:
                 yield Claim("commitment", s, e2, "supported", 0.0, f"{name} is in the grounding")
             elif neg:
@@ -117,7 +133,7 @@ _COMMON = STOPWORDS | set(MONTHS) | set(WEEKDAYS) | set(NUMBER_WORDS) | {
     "they", "there", "these", "passage", "passages", "step", "note", "summary"}
 
 
-def entity_claims(text: str, lower: str) -> Iterator[Claim]:
+def entity_claims(text: str, lower: str, sentences: list[tuple[int, int]]) -> Iterator[Claim]:
     """Carriers named against the grounding's carrier; capitalised names the grounding never mentions."""
     ground_carriers = {m.group(0) for m in _CARRIER_LOWER_RE.finditer(lower)}
     taken: list[tuple[int, int]] = []
@@ -131,7 +147,7 @@ def entity_claims(text: str, lower: str) -> Iterator[Claim]:
                         "grounding names another carrier")
         else:
             yield Claim("entity", m.start(), m.end(), "unsupported", 0.6, "carrier not in the grounding")
-    starts = {a for a, _ in sentence_bounds(text)}
+    starts = {a for a, _ in sentences}
     for m in _CAP_RE.finditer(text):
         s, e = m.start(), m.end()
         if any(not (e <= a or s >= b) for a, b in taken):
@@ -146,14 +162,46 @@ def entity_claims(text: str, lower: str) -> Iterator[Claim]:
             yield Claim("entity", s, e, "unsupported", 0.5, "name not in the grounding")
 
 
-def statement_claims(text: str, stems: set[str], *, threshold: float, min_words: int) -> Iterator[Claim]:
-    """Sentences most of whose content words the grounding does not contain."""
-    for lo, hi in sentence_bounds(text):
-        words = content_stems(text, lo, hi)
-        if len(words) < min_words:
+# Novel-content model: logistic in the share of a sentence's content words that the grounding lacks,
+# fitted on the 3,090 sentences of the tuning half of RAGTruth (even ids; label: the sentence overlaps an
+# annotated span). The number of novel words added nothing once their share was known.
+_NOVEL_BIAS, _NOVEL_SHARE = -3.25, 3.35
+
+
+def novelty_score(novel: int, total: int) -> float:
+    """How likely a sentence with ``novel`` of ``total`` content words absent from the grounding holds
+    an unsupported claim."""
+    if novel == 0 or total == 0:
+        return 0.0
+    z = _NOVEL_BIAS + _NOVEL_SHARE * novel / total
+    return round(1.0 / (1.0 + math.exp(-z)), 4)
+
+
+def novel_words(text: str, lo: int, hi: int, stems: set[str]) -> tuple[list[tuple[int, int]], int]:
+    """Spans of the content words in text[lo:hi] whose stem the grounding lacks, and the number of
+    content words."""
+    novel: list[tuple[int, int]] = []
+    total = 0
+    for m in WORD_RE.finditer(text, lo, hi):
+        w = m.group(0).lower()
+        if len(w) < 3 or w in STOPWORDS or w in NEGATIONS:
             continue
-        novel = sum(1 for w in words if w not in stems)
-        ratio = novel / len(words)
-        if ratio >= threshold:
-            yield Claim("statement", lo, hi, "unsupported", round(0.2 + 0.5 * ratio, 4),
-                        f"{novel} of {len(words)} content words not in the grounding")
+        total += 1
+        if stem(w) not in stems:
+            novel.append((m.start(), m.end()))
+    return novel, total
+
+
+def statement_claims(text: str, stems: set[str], sentences: list[tuple[int, int]], *,
+                     min_words: int) -> Iterator[Claim]:
+    """Per sentence, the stretch of content the grounding does not contain: from the phrase of the first
+    novel content word to the end of the phrase of the last one."""
+    for lo, hi in sentences:
+        novel, total = novel_words(text, lo, hi, stems)
+        if total < min_words or not novel:
+            continue
+        score = novelty_score(len(novel), total)
+        a, _ = phrase_bounds(text, novel[0][0], novel[0][1], lo, hi)
+        _, b = phrase_bounds(text, novel[-1][0], novel[-1][1], lo, hi)
+        yield Claim("statement", a, b, "unsupported", score,
+                    f"{len(novel)} of {total} content words not in the grounding")

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .grounding_lexicon import WEEKDAYS
-from .grounding_text import is_negated, sentence_bounds
+from .grounding_text import is_negated, sentence_bounds, trie_alt
 from .grounding_values import parse_time
 
 __all__ = ["HoursCheck", "Schedule", "check_hours", "schedule_from_fields", "schedule_from_text"]
 
 Schedule = dict[int, tuple[int, int] | None]  # weekday -> (open, close) minutes, None when closed
 
-_WD = "|".join(sorted((re.escape(w) for w in WEEKDAYS), key=len, reverse=True))
+_WD = trie_alt(WEEKDAYS)
 _DAY = rf"(?:{_WD})(?:s|e|en)?\b"
 _TO = r"(?:-|–|to|through|thru|until|till|bis|à|au|a|al|hasta|tot(?: en met)?|fino a|até|t\.o\.m\.)"
 _ALL = (r"seven days a week|7 days a week|every day|everyday|daily|all week(?: long)?|each day|täglich|"
@@ -198,10 +198,10 @@ def _fmt(days: Iterable[int]) -> str:
     return ",".join(_NAMES[d] for d in sorted(days))
 
 
-def check_hours(text: str, sched: Schedule) -> list[HoursCheck]:
+def check_hours(text: str, sched: Schedule, sentences: list[tuple[int, int]] | None = None) -> list[HoursCheck]:
     """The reply's hours claims against ``sched``."""
     out: list[HoursCheck] = []
-    for lo, hi in sentence_bounds(text):
+    for lo, hi in sentences if sentences is not None else sentence_bounds(text):
         paired: list[tuple[int, int]] = []
         for item, days in _pairs(text, lo, hi):
             assert item.hours is not None

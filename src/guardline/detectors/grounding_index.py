@@ -46,6 +46,9 @@ class SourceIndex:
     unparsed: bool = False
     truncated: bool = False
     empty: bool = True
+    key: bytes = b""
+    # answers derived from this index on demand, kept with it (the index is cached per source)
+    memo: dict[Hashable, object] = field(default_factory=dict)
 
 
 def _context(text: str, start: int, end: int, bounds: tuple[int, int], width: int = 60) -> frozenset[str]:
@@ -174,14 +177,27 @@ def index_source(text: str, kind: str, max_chars: int) -> SourceIndex:
     hit = _CACHE.get(key)
     if hit is None:
         hit = _build(text, kind, max_chars)
+        hit.key = key
         _CACHE.put(key, hit)
     return hit
 
 
 def merge(parts: list[SourceIndex]) -> SourceIndex:
-    """One index over several sources (cheap: unions of the cached parts)."""
+    """One index over several sources: unions of the cached parts, itself cached by their keys (the
+    same knowledge-base passages and tool outputs come back together)."""
     if len(parts) == 1:
         return parts[0]
+    key = hashlib.blake2b(b"".join(p.key for p in parts), digest_size=16).digest()
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit
+    out = _merge(parts)
+    out.key = key
+    _CACHE.put(key, out)
+    return out
+
+
+def _merge(parts: list[SourceIndex]) -> SourceIndex:
     out = SourceIndex()
     lowers = []
     for p in parts:

@@ -22,6 +22,7 @@ from .grounding_lexicon import (
     WEEKDAYS,
 )
 from .grounding_numbers import NUMBER_RE, number_word, parse_number
+from .grounding_text import trie_alt
 
 __all__ = ["Value", "extract_values", "parse_time"]
 
@@ -39,9 +40,7 @@ class Value:
     num: float | None = None
 
 
-def _alt(words: object) -> str:
-    ws = sorted({re.escape(str(w)) for w in words}, key=len, reverse=True)  # type: ignore[attr-defined]
-    return "|".join(ws)
+_alt = trie_alt
 
 
 _NUM = NUMBER_RE
