@@ -184,3 +184,42 @@ def test_registry_builds_it_with_settings() -> None:
     det = create("grounding", {"ungrounded": "ignore", "statements": False})
     assert isinstance(det, GroundingDetector)
     assert det.directions == frozenset({Direction.OUTBOUND})
+
+
+def test_meta_sentences_claim_nothing() -> None:
+    reply = "Sure! Here is a summary of the policy in 200 words:\n\nReturns are accepted within 30 days."
+    assert flagged(check(reply, kb)) == []
+    assert [f for f in check(reply, kb) if f.type.startswith("hallucination.unsupported")] == []
+
+
+def test_one_partly_novel_sentence_alone_is_reported_low() -> None:
+    found = check("Chat replies usually arrive quickly from our friendly support team.", kb)
+    assert [f.type for f in found] == ["hallucination.unsupported_statement"]
+    assert found[0].severity == Severity.LOW
+    # a sentence none of whose content the grounding holds is enough on its own
+    found = check("Our friendly team loves helping every customer personally.", kb)
+    assert [f.severity for f in found] == [Severity.MEDIUM]
+
+
+def test_weak_signals_add_up_and_every_flag_points_at_a_span() -> None:
+    reply = ("Returns are accepted within 30 days. Our warehouse robots pack parcels overnight in Utrecht. "
+             "Loyalty members collect bonus stars redeemable against premium upgrades. "
+             "Jazz concerts happen monthly beside the flagship boutique.")
+    found = check(reply, kb)
+    statements = [f for f in found if f.type == "hallucination.unsupported_statement"]
+    assert len(statements) == 3
+    assert flagged(found), found
+    assert all(f.span is not None for f in flagged(found))
+    assert check(reply, kb, threshold=0.99) and not flagged(check(reply, kb, threshold=0.99))
+
+
+def test_verified_value_keeps_its_sentence_out_of_the_novelty_layer() -> None:
+    found = check("Die Lieferung wird am 18. März zugestellt.", tool)
+    assert flagged(found) == []
+
+
+def test_bad_settings_are_rejected() -> None:
+    with pytest.raises(ValueError, match="spans"):
+        GroundingDetector(spans="word")
+    with pytest.raises(ValueError, match="threshold"):
+        GroundingDetector(threshold=0.0)

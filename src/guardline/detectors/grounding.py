@@ -187,7 +187,7 @@ class GroundingDetector(BaseDetector):
             yield Claim(c.kind, c.start, c.end, c.outcome, PRIOR.get(f"{c.outcome}.commitment", 0.0),
                         c.evidence)
         if self.entities:
-            for c in entity_claims(text, idx.lower, sentences):
+            for c in entity_claims(text, idx, sentences):
                 if c.outcome == "supported":
                     verified.append(c.start)
                 elif not any(a <= c.start < b for a, b in covered):

@@ -133,9 +133,14 @@ _COMMON = STOPWORDS | set(MONTHS) | set(WEEKDAYS) | set(NUMBER_WORDS) | {
     "they", "there", "these", "passage", "passages", "step", "note", "summary"}
 
 
-def entity_claims(text: str, lower: str, sentences: list[tuple[int, int]]) -> Iterator[Claim]:
+def entity_claims(text: str, idx: SourceIndex, sentences: list[tuple[int, int]]) -> Iterator[Claim]:
     """Carriers named against the grounding's carrier; capitalised names the grounding never mentions."""
-    ground_carriers = {m.group(0) for m in _CARRIER_LOWER_RE.finditer(lower)}
+    lower = idx.lower
+    memo = idx.memo.get("carriers")
+    if not isinstance(memo, frozenset):
+        memo = frozenset(m.group(0) for m in _CARRIER_LOWER_RE.finditer(lower))
+        idx.memo["carriers"] = memo
+    ground_carriers: frozenset[str] = memo
     taken: list[tuple[int, int]] = []
     for m in _CARRIER_RE.finditer(text):
         name = m.group(0).lower()
