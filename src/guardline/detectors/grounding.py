@@ -4,9 +4,11 @@ sources the agent was given (``Message.grounding``).
 Claims: money amounts, numbers, percentages, durations, dates (relative ones resolved against the
 message timestamp), times, opening hours, ids, URLs, emails, phone numbers, yes/no attributes held in
 JSON fields, commitments, named entities, and (at low severity) whole statements whose content words
-the grounding lacks. A claim with no support is ``hallucination.unsupported_<kind>`` (medium; the
-statement and generic-name layers report low); a claim whose slot the grounding fills with another
-value is ``hallucination.contradiction`` (high). Every finding points at the claim's span.
+the grounding lacks. A claim with no support is ``hallucination.unsupported_<kind>``; a claim whose
+slot the grounding fills with another value is ``hallucination.contradiction``. Each claim carries a
+calibrated score; the reply's risk (``grounding_score.response_risk``) decides its severity: below
+``threshold`` every claim is ``low``; at or above it the claims that carry the risk are ``high``
+(contradiction) or ``medium``. Every finding points at the claim's phrase (``spans``).
 
 Grounding problems are reported, never raised: invalid JSON in a source that looks like JSON
 (``hallucination.grounding_unparsed``, info; the text is still used), a source cut at
