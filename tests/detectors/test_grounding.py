@@ -223,3 +223,12 @@ def test_bad_settings_are_rejected() -> None:
         GroundingDetector(spans="word")
     with pytest.raises(ValueError, match="threshold"):
         GroundingDetector(threshold=0.0)
+
+
+def test_card_digits_are_not_numeric_claims() -> None:
+    from guardline import Guard
+
+    g = Guard({"detectors": {"pii": {}, "grounding": {"directions": ["outbound"]}}})
+    v = g.check({"direction": "outbound", "text": "The card we have on file is 4111 1111 1111 1111.",
+                 "grounding": [{"kind": "crm", "text": "{\"card_on_file\": \"visa\"}"}]})
+    assert not [f for f in v.findings if f.type == "hallucination.unsupported_number"]

@@ -122,7 +122,7 @@ class GroundingDetector(BaseDetector):
         if parts and not grounded:
             out.append(self._f(ctx, "hallucination.grounding_empty", Severity.INFO,
                                evidence="every grounding source is empty"))
-        values = extract_values(text, message.timestamp)
+        values = _outside_identifiers(extract_values(text, message.timestamp), ctx)
         sentences = sentence_bounds(text) or [(0, len(text))]
         if not grounded:
             if self.ungrounded == "flag":
@@ -234,3 +234,18 @@ class GroundingDetector(BaseDetector):
             out.append(self._f(ctx, "hallucination.unsupported_commitment", Severity.MEDIUM, c.start, c.end,
                                c.score, c.evidence))
         return out
+
+
+# Digits of a card, an IBAN or a national id are an identifier the PII detector has claimed (and the
+# policy redacts), not numbers the reply asserts.
+_IDENTIFIER_TYPES = frozenset({"pii.payment_card", "pii.iban", "pii.national_id", "secret.credential"})
+
+
+def _outside_identifiers(values: list[Value], ctx: Context) -> list[Value]:
+    matches = ctx.shared.get("pii.matches")
+    if not matches:
+        return values
+    spans = [(m.start, m.end) for m in matches if getattr(m, "type", "") in _IDENTIFIER_TYPES]
+    if not spans:
+        return values
+    return [v for v in values if not any(a <= v.start and v.end <= b for a, b in spans)]
