@@ -6,8 +6,9 @@ Finding types and default severities (a policy may override each with the ``seve
 type                   severity    confirmed by
 =====================  ==========  ============================================================
 pii.email              medium      pattern (plain or obfuscated: ``anna dot berg at example dot org``)
-pii.phone              medium      phonenumbers (international form, or valid in a region hint);
-                                   a phone keyword before it for numbers no hinted region dials
+pii.phone              medium      phonenumbers (international form, or valid in a region hint, or
+                                   valid in any region AND written in its grouping); a phone
+                                   keyword near it for numbers no region confirms
 pii.payment_card       high        Luhn + issuer prefix (or a card keyword)
 pii.iban               medium      ISO 13616 mod-97 and country length (python-stdnum)
 pii.national_id        high        python-stdnum checksum + distinctive shape or a keyword; the
@@ -56,6 +57,7 @@ from .pii_base import (
 )
 from .pii_find import PiiFinder
 from .pii_ids import ID_LABELS
+from .pii_phone_any import warm_up
 
 __all__ = ["DEFAULT_SEVERITY", "NerBackend", "NerEntity", "PiiDetector", "PiiMatch", "find_pii"]
 
@@ -89,6 +91,8 @@ def _evidence(m: PiiMatch) -> str:
     if m.type == PHONE:
         if m.kind == "unverified":
             return "phone number (phone keyword nearby; no hinted region validates it)"
+        if m.kind == "any_region":
+            return f"phone number (written as in {m.detail} and valid there; not a hinted region)"
         return f"phone number ({m.detail or 'international'}, validated)"
     if m.type == PAYMENT_CARD:
         return f"payment card ({m.kind}, Luhn valid)"
@@ -153,6 +157,7 @@ class PiiDetector(BaseDetector):
         self.kb_info = kb_info
         self._finder = PiiFinder(min_digits=min_digits, context_window=context_window, ner=_load_ner(ner))
         self._kb_index = lru_cache(maxsize=256)(self._build_kb_index)
+        warm_up()  # the any-region phone index, built once per process, not on the first message
 
     def _build_kb_index(self, text: str, regions: tuple[str, ...]) -> tuple[frozenset[str], str]:
         norm = normalize(text)

@@ -1,6 +1,7 @@
-"""PII found by context rather than by checksum: names, street addresses, dates of birth, credentials.
+"""PII found by context rather than by checksum: street addresses, dates of birth, credentials (names:
+``pii_names``).
 
-These are cues ("my name is", a greeting, a sign-off, a street suffix, "born on", "password is"), so
+These are cues (a street suffix, "address:", "born on", "password is"), so
 their scores are below 1.0 and their default severities lower than checksummed values (credentials
 excepted: a leaked password is serious however it was spotted).
 """
@@ -11,100 +12,17 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from .pii_base import CREDENTIAL, DOB, NAME, STREET_ADDRESS, PiiMatch, fold_name
-from .pii_cues import Cues
+from .pii_base import CREDENTIAL, DOB, STREET_ADDRESS, PiiMatch, fold_name
+from .pii_cues import Cues, anchored
 from .pii_patterns import (
     ADDRESS_LABEL,
-    NAME_CUE,
-    NAME_GREETING,
-    NAME_SIGNATURE,
-    NAME_THIS_IS,
-    NAME_TITLE,
     SECRET_CUE,
     SECRET_TOKEN,
     STREET,
 )
 from .pii_patterns import DOB as DOB_RE
 
-__all__ = ["find_addresses", "find_credentials", "find_dates_of_birth", "find_names", "parse_date"]
-
-_PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "della",
-                        "dos", "das", "af", "bin", "al", "ter", "ten", "zu", "y"})
-# capitalised words that follow a cue but are not names ("I'm Sorry", "Dear Customer", "This is The...")
-_NOT_NAMES = frozenset("""
-a an the this that these those sorry glad happy here there not just also so very really looking interested
-calling writing trying wondering hoping going having afraid sure fine good great ok okay well back new
-available unable able still now all everyone everybody team customer customers client sir madam madame
-friend friends support service services agent assistant guest user member valued your our my his her their
-we you i he she they it in on at for from with to of and or but if what how why when where who which yes
-no please thanks thank hello hi hey dear regards best cheers sincerely kind monday tuesday wednesday
-thursday friday saturday sunday january february march april may june july august september october
-november december today tomorrow tonight morning afternoon evening night is are was will can could would
-should might must do does did have has had be been being regarding about asap later again currently
-calling here's there's it's that's what's let let's sent attached following unfortunately hope
-""".split())
-
-_WORD = re.compile(r"\S+")
-_TRAIL = ".,;:!?'’-"
-
-
-def _name_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The span of the leading capitalised name tokens in ``text[start:end]``, or None."""
-    first = last = -1
-    for m in _WORD.finditer(text, start, end):
-        raw = m.group()
-        tok = raw.rstrip(_TRAIL)
-        initial = len(tok) == 1 and raw.startswith(tok + ".")
-        if not tok or not (tok[0].isalpha()):
-            break
-        low = tok.casefold()
-        if first < 0:
-            if not tok[0].isupper() or low in _NOT_NAMES:
-                return None
-        elif low in _PARTICLES:
-            pass
-        elif not tok[0].isupper() or low in _NOT_NAMES:
-            break
-        if first < 0:
-            first = m.start()
-        if low not in _PARTICLES:
-            last = m.start() + len(tok) + (1 if initial else 0)
-        if raw != tok and not initial:
-            break  # punctuation ends the name
-    if first < 0 or last <= first:
-        return None
-    return first, last
-
-
-def _anchored(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
-    """``pattern`` tried at each cue start (skipping starts inside the previous match)."""
-    after = -1
-    for pos in starts:
-        if pos < after:
-            continue
-        m = pattern.match(text, pos)
-        if m is not None:
-            after = m.end()
-            yield m
-
-
-def find_names(text: str, cues: Cues) -> Iterator[PiiMatch]:
-    scans: tuple[tuple[Iterator[re.Match[str]], str, float], ...] = (
-        (_anchored(NAME_CUE, text, cues.at("name")), "cue", 0.8),
-        (_anchored(NAME_TITLE, text, cues.at("title")), "title", 0.8),
-        (NAME_THIS_IS.finditer(text), "cue", 0.7),
-        (NAME_GREETING.finditer(text), "greeting", 0.7),
-        (_anchored(NAME_SIGNATURE, text, cues.at("signature")), "signature", 0.6),
-    )
-    for matches, kind, score in scans:
-        for m in matches:
-            span = _name_span(text, m.start("name"), m.end("name"))
-            if span is None:
-                continue
-            s, e = span
-            value = text[s:e]
-            yield PiiMatch(NAME, kind, s, e, value, (fold_name(value),), score)
-
+__all__ = ["find_addresses", "find_credentials", "find_dates_of_birth", "parse_date"]
 
 def find_addresses(text: str, cues: Cues, *, has_digit: bool) -> Iterator[PiiMatch]:
     if not has_digit:
@@ -115,7 +33,7 @@ def find_addresses(text: str, cues: Cues, *, has_digit: bool) -> Iterator[PiiMat
         value = text[s:e].rstrip(".,")
         seen.append((s, s + len(value)))
         yield PiiMatch(STREET_ADDRESS, "street", s, s + len(value), value, (fold_name(value),), 0.7)
-    for m in _anchored(ADDRESS_LABEL, text, cues.at("address")):
+    for m in anchored(ADDRESS_LABEL, text, cues.at("address")):
         s = m.start("addr")
         value = m.group("addr")
         cut = re.search(r"[.?!](?:\s|$)", value)
@@ -180,7 +98,7 @@ def parse_date(raw: str, *, month_first: bool = False) -> tuple[str, ...]:
 
 
 def find_dates_of_birth(text: str, cues: Cues, *, month_first: bool = False) -> Iterator[PiiMatch]:
-    for m in _anchored(DOB_RE, text, cues.at("dob")):
+    for m in anchored(DOB_RE, text, cues.at("dob")):
         raw = m.group("date")
         canonical = parse_date(raw, month_first=month_first)
         if canonical:
@@ -199,11 +117,11 @@ _KEY_CUES = ("api", "secret", "token", "bearer")
 
 def find_credentials(text: str, cues: Cues) -> Iterator[PiiMatch]:
     taken: list[tuple[int, int]] = []
-    for m in _anchored(SECRET_TOKEN, text, cues.at("token")):
+    for m in anchored(SECRET_TOKEN, text, cues.at("token")):
         kind = m.lastgroup or "api_key"
         taken.append(m.span())
         yield PiiMatch(CREDENTIAL, kind, m.start(), m.end(), m.group(), (m.group(),), 0.95)
-    for m in _anchored(SECRET_CUE, text, cues.at("secret")):
+    for m in anchored(SECRET_CUE, text, cues.at("secret")):
         cue = m.group("cue").casefold()
         val = m.group("val").rstrip(".,;:!?)]}>")
         s = m.start("val")

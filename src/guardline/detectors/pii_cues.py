@@ -7,11 +7,13 @@ lower-cased text, and each concept's anchored pattern is tried only where one of
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ahocorasick
 
-__all__ = ["Cues", "find_cues"]
+__all__ = ["Cues", "anchored", "find_cues"]
 
 _CUE_WORDS: dict[str, tuple[str, ...]] = {
     "name": ("my name", "my full name", "name", "full name", "i am", "i'm", "call me", "jag heter",
@@ -77,3 +79,15 @@ def find_cues(text: str) -> Cues:
         for concept in concepts:
             starts.setdefault(concept, []).append(start)
     return Cues(low, {c: sorted(set(p)) for c, p in starts.items()})
+
+
+def anchored(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``pattern`` tried at each cue start (skipping starts inside the previous match)."""
+    after = -1
+    for pos in starts:
+        if pos < after:
+            continue
+        m = pattern.match(text, pos)
+        if m is not None:
+            after = m.end()
+            yield m

@@ -12,6 +12,10 @@ from collections.abc import Callable
 from .pii_base import NATIONAL_ID, PAYMENT_CARD, PHONE, PiiMatch
 from .pii_ids import classify_card, classify_digit_id, compact_id
 from .pii_patterns import (
+    ADDRESS_PART_AFTER,
+    ADDRESS_PART_BEFORE,
+    AMOUNT_AFTER,
+    AMOUNT_BEFORE,
     CARD_CONTEXT,
     ID_CONTEXT,
     ID_CONTEXT_KINDS,
@@ -20,12 +24,17 @@ from .pii_patterns import (
     PHONE_NEGATIVE,
 )
 from .pii_phone import classify_phone
+from .pii_phone_any import digit_groups
 
 __all__ = ["classify_run", "dateish", "split_run"]
 
 _NON_DIGIT = re.compile(r"\D")
 _DATEISH = re.compile(r"\(?(\d{1,4})[-./](\d{1,2})[-./](\d{1,4})(?!\d)")
 _GROUP = re.compile(r"[^ \t]+")
+_SEPARATORS = re.compile(r"[^\d()]+")
+_AREA_CODE = re.compile(r"\(\d{1,5}\)")
+_CODE_BEFORE = re.compile(r"(?:[^\W\d_]+\d|\d+[^\W\d_])\w*[ \t]$")  # "1Z 999 AA1 " + digits: one code
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _ID_KINDS_BY_GROUP = {f"k{i}": frozenset(kinds) for i, (_, kinds) in enumerate(ID_CONTEXT_KINDS)}
 MAX_GROUPS = 6
 
@@ -43,6 +52,31 @@ def dateish(raw: str) -> bool:
     if len(m.group(3)) not in (2, 4):
         return False
     return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+
+
+def phone_shape(text: str, s: int, core_end: int, end: int) -> tuple[int, ...] | None:
+    """The digit grouping of a candidate that may be a phone number of an unhinted region, or None
+    when its shape says amount, count, time, list or address: a currency or unit next to it, mixed
+    separators (``14.30 - 16.45``), thousands grouping that starts with one digit or ends in ``000``, a
+    unit word before it (``Suite 541``) or a street name after it (``3747 3911 fourth avenue``), the
+    tail of a code with letters (``1Z 999 AA1 01 2345 6784``), years (``2021-2022``)."""
+    raw = text[s:core_end]
+    before = max(0, s - 16)
+    if (AMOUNT_BEFORE.search(text, before, s) is not None or AMOUNT_AFTER.match(text, end) is not None
+            or ADDRESS_PART_BEFORE.search(text, before, s) is not None
+            or ADDRESS_PART_AFTER.match(text, end) is not None
+            or _CODE_BEFORE.search(text, before, s) is not None):
+        return None
+    groups = digit_groups(raw)
+    if all(_YEAR.fullmatch(g) for g in re.findall(r"\d+", raw)):
+        return None
+    if _AREA_CODE.match(raw) is None:
+        seps = {sep.strip() or " " for sep in _SEPARATORS.findall(raw)}
+        if len(seps) > 1:
+            return None
+        if len(groups) >= 3 and all(g == 3 for g in groups[1:]) and (groups[0] == 1 or raw.endswith("000")):
+            return None
+    return groups
 
 
 def split_run(text: str, s: int, e: int,
@@ -100,8 +134,11 @@ def classify_run(text: str, s: int, core_end: int, end: int, *, international: b
             return None  # a failed id or card, an order number: not a phone
     phone_ctx = PHONE_CONTEXT.search(before) is not None or PHONE_LABEL_AFTER.match(text, end) is not None
     value = text[s:end]
+    # a part of a longer run is never a phone by its shape alone (``5698 7654`` of a failed IBAN)
+    groups = None if international or phone_ctx or sub else phone_shape(text, s, core_end, end)
     phone = classify_phone(value, digits, international=international, regions=regions,
-                           phone_context=phone_ctx)
+                           phone_context=phone_ctx, written=None if groups is None else raw, groups=groups or (),
+                           explicit_shape=end > core_end or _AREA_CODE.match(raw) is not None)
     if phone is None:
         return None
     return PiiMatch(PHONE, phone.kind, s, end, value, phone.canonical, phone.score, phone.region or "")

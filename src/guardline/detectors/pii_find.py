@@ -27,10 +27,11 @@ from .pii_base import (
     PiiMatch,
     fold_name,
 )
-from .pii_context import find_addresses, find_credentials, find_dates_of_birth, find_names
+from .pii_context import find_addresses, find_credentials, find_dates_of_birth
 from .pii_cues import find_cues
 from .pii_digits import classify_run, dateish, split_run
 from .pii_ids import compact_id, validate_iban, validate_letter_id
+from .pii_names import find_names
 from .pii_patterns import (
     DIGIT_RUN,
     EMAIL_OBFUSCATED,
@@ -63,6 +64,24 @@ def _maybe_obfuscated(text: str, low: str) -> bool:
 
 def _overlaps(taken: list[tuple[int, int]], s: int, e: int) -> bool:
     return any(a < e and s < b for a, b in taken)
+
+
+def _repeats(text: str, found: list[PiiMatch], taken: list[tuple[int, int]]) -> list[PiiMatch]:
+    """Other occurrences of a value already confirmed in this text (``call 073-555 12 34 ... your order
+    073-555 12 34``): the context that confirmed one confirms them all, and redaction must not leave a
+    copy behind. Only whole tokens count; names and addresses (short, common words) are left out."""
+    out: list[PiiMatch] = []
+    for m in {m.value: m for m in found if m.type not in (NAME, STREET_ADDRESS)}.values():
+        i = text.find(m.value)
+        while i >= 0:
+            e = i + len(m.value)
+            if ((i == 0 or not text[i - 1].isalnum()) and (e == len(text) or not text[e].isalnum())
+                    and not _overlaps(taken, i, e)):
+                copy = PiiMatch(m.type, m.kind, i, e, m.value, m.canonical, m.score, m.detail)
+                out.append(copy)
+                taken.append((i, e))
+            i = text.find(m.value, e)
+    return out
 
 
 class PiiFinder:
@@ -132,6 +151,9 @@ class PiiFinder:
                 add(a)
         if self.ner is not None and (NAME in want or STREET_ADDRESS in want):
             self._ner(text, taken, add)
+        if out:
+            for m in _repeats(text, out, taken):
+                add(m)
         out.sort(key=lambda m: (m.start, m.end))
         return out
 

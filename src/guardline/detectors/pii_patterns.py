@@ -11,6 +11,10 @@ import re
 
 __all__ = [
     "ADDRESS_LABEL",
+    "ADDRESS_PART_AFTER",
+    "ADDRESS_PART_BEFORE",
+    "AMOUNT_AFTER",
+    "AMOUNT_BEFORE",
     "CARD_CONTEXT",
     "DIGIT_RUN",
     "DOB",
@@ -120,6 +124,29 @@ PHONE_NEGATIVE = re.compile(
     r"acct|case|claim|policy|member|membership|serial|item|sku|model|flight|iban|ssn|zip|postal|"
     r"postcode|license|licence|passport|id|transaction|receipt|amount|price|total|card)\b[^\n]{0,12}"
     r"|#[ \t]*)$")
+
+# an amount or a count, not a phone: a currency just before, a currency or unit just after (checked only
+# for numbers that no hinted region and no keyword confirm)
+AMOUNT_BEFORE = re.compile(
+    r"(?i)(?:[$€£¥₹¢₩₽₺₪]|\b(?:usd|eur|gbp|sek|nok|dkk|chf|inr|jpy|cny|brl|rs|kr|about|approx(?:imately)?|"
+    r"over|under|nearly|almost|around|some|than|up[ \t]+to|of)\b)[ \t]*$")
+AMOUNT_AFTER = re.compile(
+    r"(?i)[ \t]*(?:[%$€£¥₹]|(?:,|\.)\d|(?:usd|eur|gbp|sek|nok|dkk|chf|inr|jpy|cny|brl|kr|kronor|kroner|"
+    r"euros?|dollars?|pounds?|yen|yuan|rupees?|reais|francs?|pesos?|cents?|people|persons|users|customers|"
+    r"visitors|members|residents|inhabitants|units|items|pieces|pcs|points|views|downloads|copies|times|"
+    r"years|days|hours|minutes|seconds|km|miles|mi|kg|lbs?|tons?|tonnes|meters|metres|m|ft|feet|"
+    r"bytes|kb|mb|gb|tb|calories|kcal|steps|votes|tickets|shares|records|rows|words)\b)")
+# a house number, a suite or a post-box number, not a phone: a unit word just before, or a street name
+# (a capitalised word, or a street or compass word within three words) just after on the same line;
+# "lives at" before
+ADDRESS_PART_BEFORE = re.compile(
+    r"(?i)(?:\b(?:suite|ste|apt|apartment|unit|box|room|rm|floor|fl|flat|bldg|building|house|lot|p\.?o)\.?"
+    r"[ \t]*#?|\b(?:lives?|living|located|situated|based|stay(?:s|ing)?)[ \t]+(?:at|in|on))[ \t]*$")
+ADDRESS_PART_AFTER = re.compile(
+    r"[ \t]+(?:[A-ZÀ-ÖØ-Þ]|(?i:[^\W\d_][\w'’.-]*[ \t]+){0,3}(?i:street|st|road|rd|avenue|ave|boulevard|blvd|"
+    r"lane|ln|drive|dr|court|ct|way|place|pl|square|sq|terrace|parkway|pkwy|highway|hwy|circle|crescent|"
+    r"close|alley|row|gatan|gata|vägen|straße|strasse|str|weg|straat|katu|rue|via|calle|rua|"
+    r"north|south|east|west|[nsew]|n[ew]|s[ew])\b)")
 
 # -- dates of birth ----------------------------------------------------------------------------
 _MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"

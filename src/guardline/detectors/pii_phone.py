@@ -5,8 +5,10 @@ Three tiers, strongest first:
 1. written internationally (``+46 73 555 12 34``, ``0046...``): parsed without a region; valid -> 1.0;
 2. valid in one of the region hints (policy regions, then the message's region), written with the
    region's trunk prefix where it has one -> 0.95;
-3. not valid in any hinted region but a phone keyword (``phone``, ``call me``, ``fax``) stands shortly
-   before it and it has 7..15 digits -> "unverified", 0.6.
+3. no phone keyword near it, but valid in SOME region and written with that region's own digit grouping
+   (or with a parenthesised area code or an extension) -> "any_region", 0.8 (``pii_phone_any``);
+4. not valid in any hinted region but a phone keyword (``phone``, ``call me``, ``fax``) stands shortly
+   before it (or a label such as ``office`` after it) and it has 7..15 digits -> "unverified", 0.6.
 
 Only candidates are parsed; regions whose possible national lengths cannot fit the candidate are
 skipped before calling the parser.
@@ -20,6 +22,8 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from .pii_phone_any import any_region_phone
+
 __all__ = ["PhoneResult", "classify_phone"]
 
 _E164 = PhoneNumberFormat.E164
@@ -27,7 +31,7 @@ _E164 = PhoneNumberFormat.E164
 
 @dataclass(frozen=True, slots=True)
 class PhoneResult:
-    kind: str                    # "e164" (validated) or "unverified" (keyword only)
+    kind: str                    # "e164" (validated), "any_region" (validated, unhinted) or "unverified"
     score: float
     canonical: tuple[str, ...]   # (E.164, national significant number) or digits for unverified
     region: str | None
@@ -75,8 +79,12 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
 
 
 def classify_phone(raw: str, digits: str, *, international: bool, regions: tuple[str, ...],
-                   phone_context: bool) -> PhoneResult | None:
-    """Classify a digit run as a phone number (see the module docstring), or None."""
+                   phone_context: bool, written: str | None = None, groups: tuple[int, ...] = (),
+                   explicit_shape: bool = False) -> PhoneResult | None:
+    """Classify a digit run as a phone number (see the module docstring), or None.
+
+    ``written`` (the number without its extension, with ``groups`` its digit-group lengths) enables
+    tier 3; the caller passes it only for candidates whose shape is no amount, date or time."""
     n = len(digits)
     if n < 7 or n > 17:
         return None
@@ -95,6 +103,10 @@ def classify_phone(raw: str, digits: str, *, international: bool, regions: tuple
         number = _parse(raw, region)
         if number is not None and phonenumbers.is_valid_number(number):
             return _result(number, 0.95)
+    if written is not None and not phone_context:
+        found = any_region_phone(written, digits, groups, explicit_shape=explicit_shape)
+        if found is not None:
+            return PhoneResult("any_region", 0.8, (found.e164, found.nsn), found.region)
     if phone_context and n <= 15:
         return PhoneResult("unverified", 0.6, (digits, digits.lstrip("0")), None)
     return None
