@@ -227,8 +227,9 @@ def test_redis_outage_is_a_system_finding_and_recovers() -> None:
     port = _free_port()
     proc = _start_redis(binary, port)
     store = RedisStore(f"redis://127.0.0.1:{port}/0", socket_timeout_s=1.0)
-    policy: dict[str, Any] = {"extends": "default",
-                              "detectors": {"leakage": {"enabled": True, "directions": ["inbound", "outbound"]}}}
+    from guardline.bench.leakage import policy as pii_and_leakage_only
+
+    policy: dict[str, Any] = pii_and_leakage_only()
     guard = Guard(policy, state=store, keys=KEYS)
     try:
         guard.check({"direction": "inbound", "customer_id": "X", "text": "my email is ana@example.com"})
@@ -238,9 +239,10 @@ def test_redis_outage_is_a_system_finding_and_recovers() -> None:
         proc.kill()
         proc.wait(timeout=10)
         down = guard.check({"direction": "outbound", "customer_id": "Y", "text": "Your parcel ships today."})
-        assert [(f.type, f.detector) for f in down.findings] == [("system.detector_error", "leakage")]
+        errors = [f for f in down.findings if f.detector == "leakage"]
+        assert [f.type for f in errors] == ["system.detector_error"]
+        assert "StoreError" in errors[0].evidence
         assert str(down.action) == "escalate"  # the default policy fails closed on outbound
-        assert "StoreError" in down.findings[0].evidence
 
         proc = _start_redis(binary, port)  # back, empty: the client reconnects by itself
         guard.check({"direction": "inbound", "customer_id": "X", "text": "my email is ana@example.com"})

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import hmac
+
 import pytest
 
 from guardline.detectors.fingerprint import (
     FP_BYTES,
-    SHINGLE,
     VALUE,
+    Words,
     compact,
     fingerprint,
+    fingerprints,
     fold,
-    identifier_candidates,
-    is_date_like,
     name_candidates,
-    record_identifier_forms,
+    name_form,
+    shingle_fingerprints,
     shingles,
 )
+from guardline.detectors.fingerprint_ids import identifier_candidates, is_date_like, record_identifier_forms
 
 KEY = b"k" * 32
 
@@ -41,12 +44,21 @@ def test_fold(raw: str, want: str) -> None:
     assert fold(raw) == want
 
 
+def test_fingerprint_is_hmac_sha256() -> None:
+    for key in (KEY, b"short-key-16byte", b"L" * 100):
+        assert fingerprint(key, VALUE, "abc") == hmac.digest(key, VALUE + b"abc", "sha256")[:FP_BYTES]
+        assert fingerprints(key, VALUE, ["x", "ü"]) == [
+            hmac.digest(key, VALUE + s.encode(), "sha256")[:FP_BYTES] for s in ("x", "ü")]
+
+
 def test_fingerprints_are_keyed_and_domain_separated() -> None:
     a = fingerprint(KEY, VALUE, "9776252661")
     assert len(a) == FP_BYTES
     assert a == fingerprint(KEY, VALUE, "9776252661")
     assert a != fingerprint(b"j" * 32, VALUE, "9776252661")
-    assert a != fingerprint(KEY, SHINGLE, "9776252661")
+    assert a not in shingle_fingerprints(KEY, ["9776252661"])
+    assert shingle_fingerprints(KEY, ["a b"]) != shingle_fingerprints(b"j" * 32, ["a b"])
+    assert len(shingle_fingerprints(KEY, ["a b"])[0]) == FP_BYTES
     assert b"9776252661" not in a
 
 
@@ -83,10 +95,26 @@ def test_record_forms_skip_dates_and_short_numbers() -> None:
     assert is_date_like("2019-11-06") and is_date_like("11/06/2019") and not is_date_like("3348-9175")
 
 
+def test_name_form() -> None:
+    assert name_form("Jean-Luc  O'Neil") == "jean luc o neil"
+    assert name_form("José Álvarez") == "jose alvarez"
+
+
+def _names(text: str) -> dict[str, str]:
+    words = Words(text)
+    out = {}
+    for i, j, form in name_candidates(words):
+        start, end = words.span(i, j)
+        out[form] = text[start:end]
+    return out
+
+
 def test_name_candidates() -> None:
-    got = {c.forms[0] for c in name_candidates("Thanks, Crystal Minh. I see Ana María López here.")}
-    assert "crystal minh" in got
-    assert "ana maria" in got and "ana maria lopez" in got and "maria lopez" in got
+    got = _names("Thanks, Crystal Minh. I see Ana María López and Jean-Luc Picard here.")
+    assert got["crystal minh"] == "Crystal Minh"
+    assert got["ana maria"] == "Ana María" and got["ana maria lopez"] == "Ana María López"
+    assert got["maria lopez"] == "María López"
+    assert got["jean luc picard"] == "Jean-Luc Picard"
     assert not any("thanks" in g or "here" in g for g in got)
     # punctuation between words ends a name
     assert "minh i" not in got and "minh see" not in got
@@ -100,3 +128,6 @@ def test_shingles() -> None:
     assert text[got[1][0]:got[1][1]] == "two three four five six seven eight nine"
     assert shingles("too short to shingle") == []
     assert shingles("ONE Two three four five six seven EIGHT")[0][2] == "one two three four five six seven eight"
+    accented = "Zoë and Ærø went to the café by the fjord"
+    (s, e, sh), *_ = shingles(accented)
+    assert sh == "zoe and ærø went to the cafe by" and accented[s:e] == "Zoë and Ærø went to the café by"

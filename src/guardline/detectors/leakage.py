@@ -32,18 +32,19 @@ from ..normalize import Normalized, normalize
 from ..types import Category, Direction, Finding, Message, Severity
 from .base import BaseDetector, Context
 from .fingerprint import (
-    SHINGLE,
     VALUE,
     Candidate,
+    Words,
     compact,
-    fingerprint,
+    fingerprints,
     fold,
-    identifier_candidates,
     name_candidates,
-    record_identifier_forms,
-    shingles,
+    name_form,
+    shingle_fingerprints,
+    shingle_texts,
     unique_forms,
 )
+from .fingerprint_ids import identifier_candidates, record_identifier_forms
 from .pii import PiiMatch, find_pii
 from .pii_base import NAME
 
@@ -77,6 +78,8 @@ def pii_matches(norm: Normalized, ctx: Context | None, regions: Sequence[str]) -
 
 
 def _match_forms(m: PiiMatch, norm_text: str) -> tuple[str, ...]:
+    if m.type == NAME:
+        return tuple(unique_forms((*m.canonical, name_form(m.value))))
     return tuple(unique_forms((*m.canonical, compact(norm_text[m.start:m.end]))))
 
 
@@ -109,10 +112,10 @@ def register_identifiers(state: StateStore, keys: KeyRing, tenant: str, customer
         if not raw or not raw.strip():
             continue
         norm = normalize(raw)
-        forms = {compact(norm.text), fold(norm.text)}
+        forms = {compact(norm.text), fold(norm.text), name_form(norm.text)}
         for m in find_pii(norm, regions=tuple(regions)):
             forms.update(_match_forms(m, norm.text))
-        fps.update(fingerprint(key, VALUE, f) for f in unique_forms(forms))
+        fps.update(fingerprints(key, VALUE, unique_forms(forms)))
     if fps:
         state.add_fingerprints(tenant, customer, sorted(fps), ttl_s=ttl_s)
     return len(fps)
@@ -169,22 +172,22 @@ class LeakageDetector(BaseDetector):
                 continue
             forms = value_forms(source.text, regions=ctx.regions, crm=True)
             if forms:
-                ctx.state.add_fingerprints(message.tenant, owner,
-                                           [fingerprint(key, VALUE, f) for f in forms], ttl_s=self.ttl_s)
+                ctx.state.add_fingerprints(message.tenant, owner, fingerprints(key, VALUE, forms),
+                                           ttl_s=self.ttl_s)
 
     def _record_inbound(self, message: Message, ctx: Context, key: bytes) -> None:
         assert ctx.state is not None
         if not message.customer_id:
             return
         text = ctx.norm.text
-        fps = {fingerprint(key, VALUE, f) for m in pii_matches(ctx.norm, ctx, ctx.regions)
-               for f in _match_forms(m, text)}
+        forms = {f for m in pii_matches(ctx.norm, ctx, ctx.regions) for f in _match_forms(m, text)}
         if self.record_identifiers:
-            fps.update(fingerprint(key, VALUE, f) for f in record_identifier_forms(text))
+            forms.update(record_identifier_forms(text))
+        fps = fingerprints(key, VALUE, forms)
         if self.record_text:
-            fps.update(fingerprint(key, SHINGLE, s) for _, _, s in shingles(text, self.shingle_words))
+            fps.extend(shingle_fingerprints(key, set(shingle_texts(Words(text), self.shingle_words))))
         if fps:
-            ctx.state.add_fingerprints(message.tenant, message.customer_id, list(fps), ttl_s=self.ttl_s)
+            ctx.state.add_fingerprints(message.tenant, message.customer_id, fps, ttl_s=self.ttl_s)
 
     # -- checking ----------------------------------------------------------------------------------
     def _check_outbound(self, message: Message, ctx: Context, key: bytes) -> list[Finding]:
@@ -194,12 +197,19 @@ class LeakageDetector(BaseDetector):
         cands: list[Candidate] = [Candidate(m.start, m.end, m.type, _match_forms(m, text)) for m in matches]
         if self.scan_identifiers:
             cands.extend(identifier_candidates(text))
-        if self.scan_names:
-            cands.extend(name_candidates(text))
+        words = Words(text)
+        names = name_candidates(words) if self.scan_names else []
+        windows = shingle_texts(words, self.shingle_words)
         ctx.check_deadline()
-        fp_of = {f: fingerprint(key, VALUE, f) for c in cands for f in c.forms}
-        text_fps = [(s, e, fingerprint(key, SHINGLE, sh)) for s, e, sh in shingles(text, self.shingle_words)]
-        owners = ctx.state.owners(message.tenant, [*fp_of.values(), *(fp for _, _, fp in text_fps)])
+        forms = list(dict.fromkeys([*(f for c in cands for f in c.forms), *(nm for _, _, nm in names)]))
+        value_fps = fingerprints(key, VALUE, forms)
+        fp_of = dict(zip(forms, value_fps, strict=True))
+        text_fps = shingle_fingerprints(key, windows)
+        owners = ctx.state.owners(message.tenant, [*value_fps, *text_fps])
+        if not owners and not any(c.type in self.unknown_types for c in cands):
+            return []  # the common case: nothing in this reply belongs to anyone
+        # names are many and rarely owned: their spans are worked out only for owned ones
+        cands.extend(Candidate(*words.span(i, j), "name", (nm,)) for i, j, nm in names if fp_of[nm] in owners)
         ctx.check_deadline()
         me = message.customer_id
         findings: list[Finding] = []
@@ -238,26 +248,27 @@ class LeakageDetector(BaseDetector):
                 findings.append(self.finding(
                     ctx, UNKNOWN, Severity.MEDIUM, c.start, c.end, score=0.7,
                     evidence=f"{c.type} value of no known customer and not in the grounding"))
-        findings.extend(self._text_runs(ctx, text_fps, owners, me))
+        findings.extend(self._text_runs(ctx, words, text_fps, owners, me))
         findings.sort(key=lambda f: f.span or (0, 0))
         return findings
 
-    def _text_runs(self, ctx: Context, text_fps: list[tuple[int, int, bytes]],
+    def _text_runs(self, ctx: Context, words: Words, text_fps: list[bytes],
                    owners: dict[bytes, frozenset[str]], me: str) -> list[Finding]:
         """Merge overlapping shingles owned by other customers into runs; one finding per run."""
-        runs: list[list[int]] = []
-        for start, end, fp in text_fps:
+        runs: list[list[int]] = []  # [first word, last word]
+        last = self.shingle_words - 1
+        for i, fp in enumerate(text_fps):
             who = owners.get(fp)
             if not who or (me and me in who) or len(who) >= self.common_text_owners:
                 continue
-            if runs and start < runs[-1][1]:
-                runs[-1][1] = max(runs[-1][1], end)
+            if runs and i <= runs[-1][1]:
+                runs[-1][1] = i + last
             else:
-                runs.append([start, end])
-        return [self.finding(ctx, CROSS_TEXT, Severity.HIGH, s, e, score=0.9,
+                runs.append([i, i + last])
+        return [self.finding(ctx, CROSS_TEXT, Severity.HIGH, *words.span(i, j), score=0.9,
                              evidence=f"a run of at least {self.shingle_words} words from another "
                                       "customer's messages")
-                for s, e in runs]
+                for i, j in runs]
 
 
 class _LazyGrounding:
