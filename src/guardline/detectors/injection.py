@@ -45,7 +45,10 @@ __all__ = ["InjectionDetector", "Scan"]
 
 # features that a rewriting of the whole text (rot13, reversed, leetspeak) must produce to count:
 # weak cues appear by chance in scrambled text, these do not
-_STRONG = frozenset({"override", "extraction", "system_prompt", "persona", "unrestricted", "roleplay"})
+_STRONG = frozenset({
+    "override", "extraction", "system_prompt", "persona", "unrestricted", "roleplay", "roleplay_opening",
+    "roleplay_request", "persona_assigned", "authority", "rules_lifted", "policy_lifted",
+})
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,8 @@ CONCEPTS: dict[str, str] = {
     "SYSWEAK": "the same in words with innocent uses too (your instructions, your rules)",
     "REVEAL": "a verb asking to disclose or repeat (reveal, print, repeat, show)",
     "YOUR": "the second-person possessive (your)",
-    "ROLE": "a role-play or persona set-up (you are now, act as, pretend, from now on)",
+    "ROLE": "a role-play or persona set-up (act as, pretend to be, roleplay, stay in character)",
+    "ROLEASSIGN": "a persona assigned by statement (you are now, from now on you are, your new name)",
     "ROLEWEAK": "words of role-play with innocent uses too (from now on, hypothetical, scenario)",
     "IDENTITY": "assigning the assistant an identity or duty (you are a ..., your role is, you will)",
     "UNRESTRICTED": "freedom from rules (no restrictions, unfiltered, uncensored, never refuse)",
@@ -50,6 +51,14 @@ CONCEPTS: dict[str, str] = {
     "QUESTION": "a general-knowledge question opener (what is, who wrote, how do)",
     "HARM": "harmful-content vocabulary (illegal, explicit, weapons, hacking)",
     "MARKER": "a fake section marker in words (end of system prompt, begin new instructions)",
+    "YOUMODAL": "the reader told what it will or must do (you will, you must, you have to, i want you to)",
+    "BEHAVE": "a verb of the assistant's own behaviour or output (respond, talk, write, act, stay)",
+    "AUTHORITY": "a claim to be the assistant's maker or operator (i am your developer, from openai)",
+    "AIPERSONA": "an AI described or addressed as a persona (an ai that, the assistant is, hi chatgpt)",
+    "LIFTED": "rules declared void (do not apply to you, have been lifted, are disabled)",
+    "FICTION": "a fictional or hypothetical frame (story, screenplay, hypothetical, in a world where)",
+    "HOWTO": "a demand for a procedure (how to make, step by step, detailed instructions, recipe)",
+    "PERMIT": "a grant of permission (you are allowed to, you can say, feel free to, no matter how)",
 }
 
 

@@ -19,6 +19,7 @@ document does not add up scattered weak cues.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,8 @@ class Feature:
     indirect: float = 0.0
     sentence_start: bool = False  # the first concept must open a sentence or a line
     group: str = ""  # features of one group count as one: the heaviest that fired
+    repeat: int = 1  # counts once per distinct sentence it fires in, up to this many times
+    also: tuple[str, ...] = ()  # concepts that must ALSO occur somewhere in the text (any order)
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -56,16 +59,31 @@ FEATURES: tuple[Feature, ...] = (
     Feature("system_prompt", "SYSPROMPT", (), 0, 0.9, 0.9),
     Feature("own_rules", "SYSWEAK", (), 0, 0.3, 0.3),
     # role-play and jailbreak personas
-    Feature("roleplay", "ROLE", (), 0, 0.8, 0.6),
+    Feature("roleplay", "ROLE", (), 0, 0.8, 0.6, group="roleplay"),
+    Feature("persona_assigned", "ROLEASSIGN", (), 0, 0.8, 0.6, group="roleplay"),
+    # ... addressed to the reader: opening a sentence ("Act as ...") or asked for ("can you act as")
+    Feature("roleplay_opening", "ROLE", (), 0, 1.0, 0.6, sentence_start=True, group="roleplay"),
+    Feature("roleplay_request", "REQUEST", ("ROLE",), 12, 1.0, 0.6, group="roleplay"),
+    Feature("authority", "AUTHORITY", (), 0, 0.8, 0.8),
     Feature("roleplay_weak", "ROLEWEAK", (), 0, 0.3, 0.2),
     Feature("identity", "IDENTITY", (), 0, 0.4, 0.4),
     Feature("unrestricted", "UNRESTRICTED", (), 0, 1.0, 1.0),
     Feature("persona", "JBNAME", (), 0, 1.3, 1.3),
     Feature("jailbreak_vocabulary", "JBWEAK", (), 0, 0.6, 0.6),
-    Feature("ai_reference", "AIREF", (), 0, 0.5, 0.3),
+    Feature("ai_reference", "AIREF", (), 0, 0.5, 0.3, group="ai"),
+    Feature("ai_persona", "AIPERSONA", (), 0, 0.7, 0.4, group="ai"),
     Feature("policy_talk", "POLICY", (), 0, 0.3, 0.1),
     Feature("output_control", "OUTCTRL", (), 0, 0.35, 0.3),
     Feature("harm", "HARM", (), 0, 0.25, 0.1),
+    # re-programming: sentences telling the reader how it will behave or what it will produce,
+    # counted per sentence (one is an ordinary request; a persona prompt has many)
+    Feature("self_directive", "YOUMODAL", ("BEHAVE",), 40, 0.25, 0.0, repeat=4),
+    Feature("permission", "PERMIT", ("HARM",), 40, 0.8, 0.4),
+    Feature("rules_lifted", "INSTR", ("LIFTED",), 40, 1.0, 1.0, group="rules_lifted"),
+    Feature("policy_lifted", "POLICY", ("LIFTED",), 40, 1.0, 1.0, group="rules_lifted"),
+    # fiction or hypothetical framing around a how-to for harmful content ("write a story in which
+    # a chemist explains step by step how to make ...")
+    Feature("fiction_harm", "FICTION", (), 0, 0.75, 0.0, also=("HARM", "HOWTO")),
     # a document talking to the assistant about its reply
     Feature("output_edit", "EDITVERB", ("OUTPUTNOUN",), 100, 0.3, 1.6),
     Feature("output_directive", "OUTPUTNOUN", ("EDITVERB", "TASKVERB"), 25, 0.3, 1.6),
@@ -94,6 +112,13 @@ _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     ("persona_marker", ("\U0001f513", "\U0001f512"), re.compile("[\U0001f513\U0001f512]")),
     ("mode_name", (" mode", "-mode"), re.compile(r"\b[A-Z][A-Za-z]{2,}[ -]Mode\b")),
     ("template", ("{{",), re.compile(r"\{\{[^{}\n]{1,40}\}\}")),
+    # a fill-in placeholder of a shared prompt template: "[topic]", "<thing to get tutorial>", "[MEDIA]"
+    ("placeholder", ("[", "<"), re.compile(
+        r"\\?[\[<][ \t]*(?:[A-Z][A-Z0-9]+(?:[ _/-][A-Z0-9]+){0,3}"
+        r"|(?i:(?:(?:insert|enter|type|put|add|your|the|a|an)[ \t]+)?(?:[a-z*]+[ /]){0,3}"
+        r"(?:topic|subject|something|keyword|product|service|thing|character|media|prompt|question"
+        r"|request|idea|persona|tutorial|opinion|target|here)s?))[ \t]*\\?[\]>]",
+    )),
     ("template", ("prompt", "question", "request", "query"), re.compile(
         r"[\[<{](?:insert |put |enter |write |type )?(?:your |the )?(?:prompt|question|request|query)(?: here)?[\]>}]",
         re.IGNORECASE,
@@ -105,6 +130,7 @@ MARKUP_WEIGHTS: dict[str, tuple[float, float]] = {
     "persona_marker": (1.0, 1.0),
     "template": (1.0, 1.0),
     "mode_name": (0.4, 0.4),
+    "placeholder": (0.5, 0.3),
 }
 
 
@@ -152,7 +178,7 @@ def _fired(hits: list[Hit], text: str) -> list[tuple[Feature, int, int]]:
     out: list[tuple[Feature, int, int]] = []
     for f in FEATURES:
         firsts = by_concept.get(f.first)
-        if not firsts:
+        if not firsts or any(c not in by_concept for c in f.also):
             continue
         if f.sentence_start:
             firsts = [h for h in firsts if _opens_sentence(text, h.start)]
@@ -175,10 +201,24 @@ def analyze(text: str, hits: list[Hit], mode: Mode, *, folded: str | None = None
     to look for markup too (leave it out for rewritten text: rot13 has no markup of its own)."""
     direct = mode == "direct"
     events: list[Event] = []
+    seen: dict[str, set[int]] = {}
+    ends: list[int] | None = None  # sentence ends, found once when a repeat feature needs them
     for f, s, e in _fired(hits, text):
         w = f.direct if direct else f.indirect
-        if w > 0:
-            events.append((s, e, f.name, w, f.group or f.name))
+        if w <= 0:
+            continue
+        name = f.name
+        if f.repeat > 1:
+            sentences = seen.setdefault(f.name, set())
+            if ends is None:
+                ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+            k = bisect_right(ends, s)
+            if k in sentences or len(sentences) >= f.repeat:
+                continue
+            sentences.add(k)
+            if len(sentences) > 1:
+                name = f"{f.name}_{len(sentences)}"
+        events.append((s, e, name, w, name if f.repeat > 1 else f.group or f.name))
     if folded is not None:
         for name, s, e in markup_hits(text, folded):
             wd, wi = MARKUP_WEIGHTS[name]
