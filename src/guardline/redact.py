@@ -71,17 +71,24 @@ def _tail(value: str, n: int) -> str:
     return "".join(reversed(kept))
 
 
+def _rank(f: Finding) -> tuple[int, int]:
+    """Which finding names a merged span: the most severe; on a tie, a PII type (its placeholder says
+    what was removed) over a leakage finding on the same value."""
+    return (SEVERITY_ORDER[f.severity], f.category is Category.PII)
+
+
 def redact(text: str, findings: Iterable[Finding], rules: RedactionRules | None = None) -> str:
     """Replace the spans of ``findings`` in ``text``; findings without a span are ignored."""
     rules = rules or _DEFAULT_RULES
-    spans = sorted((f.span[0], f.span[1], f) for f in findings if f.span is not None and f.span[1] > f.span[0])
+    spans = sorted(((f.span[0], f.span[1], f) for f in findings if f.span is not None and f.span[1] > f.span[0]),
+                   key=lambda t: (t[0], t[1]))
     if not spans:
         return text
     merged: list[tuple[int, int, Finding]] = []
     for start, end, f in spans:
         if merged and start < merged[-1][1]:
             ps, pe, pf = merged[-1]
-            top = f if SEVERITY_ORDER[f.severity] > SEVERITY_ORDER[pf.severity] else pf
+            top = f if _rank(f) > _rank(pf) else pf
             merged[-1] = (ps, max(pe, end), top)
         else:
             merged.append((start, end, f))

@@ -141,3 +141,11 @@ def test_rule_conditions() -> None:
     assert decide(p, _msg("outbound", channel="sms"), [f])[0] is Action.BLOCK
     assert decide(p, _msg("outbound", channel="email"), [f])[0] is Action.REDACT
     assert Direction.INBOUND in p.fail_closed
+
+
+def test_redaction_placeholder_comes_from_the_pii_finding_on_the_same_value() -> None:
+    p = load_policy({"detectors": {}, "actions": [{"category": "pii", "action": "allow"}]})
+    msg = Message.model_validate({"direction": "outbound", "text": "write to bob@example.com"})
+    found = [_f("pii.email", Severity.MEDIUM, (9, 24)),
+             _f("leakage.unknown_pii", Severity.MEDIUM, (9, 24), Category.LEAKAGE)]
+    assert decide(p, msg, found) == (Action.REDACT, "write to [EMAIL]")

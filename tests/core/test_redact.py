@@ -49,3 +49,10 @@ def test_redaction_never_leaves_the_value(text: str, data: st.DataObject) -> Non
     assert out == text[:start] + "[EMAIL]" + text[end:]
     # the value may still occur elsewhere in the text, but not at the redacted position
     assert out[start:start + 7] == "[EMAIL]" or value == ""
+
+
+def test_same_span_twice_does_not_crash_and_pii_names_it() -> None:
+    text = "write to bob@example.com"
+    leak = Finding("leakage", Category.LEAKAGE, "leakage.unknown_pii", Severity.MEDIUM, (9, 24))
+    out = redact(text, [leak, f("pii.email", (9, 24))])
+    assert out == "write to [EMAIL]"

@@ -43,6 +43,10 @@ def decide(policy: Policy, message: Message, findings: Sequence[Finding]) -> tup
     if action is Action.ALLOW:
         return action, message.text
     if action is Action.REDACT:
-        return action, redact(message.text, to_redact, policy.redaction)
+        spans = [f.span for f in to_redact if f.span is not None]
+        # a PII finding on the same value names the placeholder ([EMAIL], not [REDACTED])
+        namers = [f for f in findings if f.category is Category.PII and f.span is not None
+                  and f not in to_redact and any(f.span[0] < e and s < f.span[1] for s, e in spans)]
+        return action, redact(message.text, [*to_redact, *namers], policy.redaction)
     language = message.metadata.get("language") if isinstance(message.metadata.get("language"), str) else None
     return action, policy.fallback(message.channel, language, message.direction)
