@@ -53,6 +53,8 @@ class Pipeline:
             except ConfigError as exc:
                 raise PolicyError(str(exc), source=policy.source, field=f"detectors.{conf.name}") from None
             stages.append(_Stage(conf, det, conf.budget_ms / 1000.0))
+        # pii runs first whatever the listed order: leakage and grounding reuse its matches
+        stages.sort(key=lambda s: s.config.name != "pii")
         self._stages = tuple(stages)
         self.versions = {s.config.name: getattr(s.detector, "version", "0") for s in self._stages}
 

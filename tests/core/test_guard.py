@@ -201,3 +201,8 @@ def test_verdict_json_shape() -> None:
     d = v.to_dict()
     assert {"action", "text", "findings", "policy", "latency_ms"} <= d.keys()
     assert set(d["findings"][0]) == {"detector", "category", "type", "severity", "span", "score", "evidence"}
+
+
+def test_dict_policies_keep_detector_order_and_pii_runs_first() -> None:
+    g = Guard({"detectors": {"word": {}, "boom": {}, "pii": {}}})
+    assert list(g.detector_versions) == ["pii", "word", "boom"]

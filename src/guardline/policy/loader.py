@@ -310,8 +310,8 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None = None) -> Policy:
         doc, lines, source = _builtin_default()
         base_dir = None
     elif isinstance(policy, Mapping):
-        try:
-            doc = json.loads(canonical_json(policy))
+        try:  # a plain JSON copy; key order kept (detectors run in the order listed)
+            doc = json.loads(json.dumps(policy, ensure_ascii=False, default=str))
         except (TypeError, ValueError) as exc:
             raise PolicyError(f"not serialisable: {exc}", source="<dict>") from None
         lines, source, base_dir = {}, "<dict>", None
