@@ -29,20 +29,26 @@ _TEXTS = ["Thanks, I have updated your shipping address.", "Your order 4417-2291
 
 
 class _Timed:
-    def __init__(self, inner: Any, sink: list[float]) -> None:
+    """Times a hook by wall clock (``sink``) and by this thread's CPU time (``cpu``: immune to the
+    scheduler preempting the process on a busy machine)."""
+
+    def __init__(self, inner: Any, sink: list[float], cpu: list[float]) -> None:
         self.inner = inner
         self.sink = sink
+        self.cpu = cpu
 
     def intercept(self, message: Message, verdict: Verdict, policy: Policy) -> Verdict:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         out: Verdict = self.inner.intercept(message, verdict, policy)
         self.sink.append(time.perf_counter() - t)
+        self.cpu.append(time.thread_time() - c)
         return out
 
     def handle(self, message: Message, verdict: Verdict) -> None:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         self.inner.handle(message, verdict)
         self.sink[-1] += time.perf_counter() - t
+        self.cpu[-1] += time.thread_time() - c
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -63,8 +69,9 @@ def measure(checks: int, state: StateStore) -> dict[str, Any]:
         {"name": "hallu", "kind": "cusum", "metric": "category:hallucination", "p0": 0.02, "p1": 0.1, "arl0": 1e6}]})
     setup = build_monitoring(policy, state, notifiers=[])
     hooks: list[float] = []
-    timed = _Timed(setup.interceptor, hooks)
-    timed_sink = _Timed(setup.sink, hooks)
+    cpu: list[float] = []
+    timed = _Timed(setup.interceptor, hooks, cpu)
+    timed_sink = _Timed(setup.sink, hooks, cpu)
     bare = Guard(policy, state=state)
     monitored = Guard(policy, state=state, sinks=[timed_sink], interceptors=[timed])
     setup.monitor.start()  # rule evaluation in its background thread, as in the server
@@ -83,13 +90,15 @@ def measure(checks: int, state: StateStore) -> dict[str, Any]:
                 out.append(time.perf_counter() - t)
     finally:
         setup.close()
-    hooks = hooks[100:]
+    hooks, cpu = hooks[100:], cpu[100:]
     return {"checks_per_arm": len(bare_ms),
             "bare_ms": {"p50": round(_pct(bare_ms, 0.5), 4), "p99": round(_pct(bare_ms, 0.99), 4)},
             "monitored_ms": {"p50": round(_pct(mon_ms, 0.5), 4), "p99": round(_pct(mon_ms, 0.99), 4)},
             "added_p99_ms": round(_pct(mon_ms, 0.99) - _pct(bare_ms, 0.99), 4),
             "hooks_ms": {"p50": round(_pct(hooks, 0.5), 4), "p99": round(_pct(hooks, 0.99), 4),
-                         "mean": round(statistics.fmean(hooks) * 1000, 4)}}
+                         "mean": round(statistics.fmean(hooks) * 1000, 4)},
+            "hooks_cpu_ms": {"p50": round(_pct(cpu, 0.5), 4), "p99": round(_pct(cpu, 0.99), 4),
+                             "p999": round(_pct(cpu, 0.999), 4)}}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(f"{result['checks_per_arm']} checks per arm, state {args.state}")
-        for k in ("bare_ms", "monitored_ms", "hooks_ms"):
+        for k in ("bare_ms", "monitored_ms", "hooks_ms", "hooks_cpu_ms"):
             print(f"  {k:13s} p50 {result[k]['p50']:.4f} ms   p99 {result[k]['p99']:.4f} ms")
         print(f"  added to p99: {result['added_p99_ms']:.4f} ms")
     return 0

@@ -41,10 +41,14 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\(\d{3}\) \d{3}-\d{4}")
 
 SIM_POLICY: dict[str, Any] = {
+    # self-contained (no ``extends: default``), so that the figures do not move when the default
+    # policy gains detectors
     "name": "simulate",
-    "extends": "default",
     "detectors": {"pii": {}, "leakage": {}, "grounding": {"directions": ["outbound"]}},
-    "actions": [{"category": "hallucination", "severity": ["medium", "high"], "direction": "outbound",
+    "fallbacks": {"default": {"en": "Thanks for your patience. A member of our team will follow up shortly."}},
+    "actions": [{"type": "pii.*", "severity": "info", "action": "allow"},
+                {"category": "pii", "direction": "inbound", "action": "allow"},
+                {"category": "pii", "direction": "outbound", "action": "redact"},{"category": "hallucination", "severity": ["medium", "high"], "direction": "outbound",
                  "action": "escalate"},
                 {"category": "hallucination", "direction": "outbound", "action": "allow"}],
     "monitor": {"bucket_s": 10, "evaluate_s": 10, "windows_s": [300, 3600]},
@@ -67,6 +71,8 @@ _FABRICATED = ("Good news: your refund of ${amount} has been approved and will a
 @dataclass(frozen=True, slots=True)
 class Dialogue:
     turns: tuple[tuple[str, str], ...]  # (USR|SYS, text)
+    owner: str | None = None  # the first e-mail the customer typed: ABCD reuses fictional customers
+
 
 
 def load_dialogues(data: Path, split: str = "test") -> list[Dialogue]:
@@ -81,7 +87,8 @@ def load_dialogues(data: Path, split: str = "test") -> list[Dialogue]:
             if speaker in ("USR", "SYS") and body.strip():
                 turns.append((speaker, body.strip()))
         if any(s == "SYS" for s, _ in turns):
-            out.append(Dialogue(tuple(turns)))
+            emails = [m.lower() for s, t in turns if s == "USR" for m in _EMAIL.findall(t)]
+            out.append(Dialogue(tuple(turns), emails[0] if emails else None))
     return out
 
 
@@ -138,8 +145,9 @@ class RunResult:
         }
 
 
-def _traffic(dialogues: list[Dialogue], rng: random.Random, concurrent: int) -> Iterator[tuple[int, str, str]]:
-    """(conversation number, speaker, text), with ``concurrent`` conversations interleaved at random;
+def _traffic(dialogues: list[Dialogue], rng: random.Random,
+             concurrent: int) -> Iterator[tuple[int, str | None, str, str]]:
+    """(conversation number, owner, speaker, text), with ``concurrent`` conversations interleaved at random;
     dialogues are reused in a reshuffled cycle (as new conversations) when more traffic is needed."""
     order: list[int] = []
     active: list[list[int]] = []  # [conversation number, dialogue index, next turn]
@@ -155,7 +163,7 @@ def _traffic(dialogues: list[Dialogue], rng: random.Random, concurrent: int) -> 
         num, idx, pos = active[k]
         turns = dialogues[idx].turns
         speaker, text = turns[pos]
-        yield num, speaker, text
+        yield num, dialogues[idx].owner, speaker, text
         if pos + 1 >= len(turns):
             active.pop(k)
         else:
@@ -187,12 +195,14 @@ def run_scenario(dialogues: list[Dialogue], scenario: Scenario, *, state: StateS
     after = 0  # failing-version replies since the change
     change_t: float | None = None
     criticals = 0
-    for num, speaker, text in _traffic(dialogues, rng, scenario.concurrent):
+    for num, owner, speaker, text in _traffic(dialogues, rng, scenario.concurrent):
         if result.replies >= scenario.replies:
             break
         t[0] += 1.0 / scenario.rate
         stamp = datetime.fromtimestamp(t[0], UTC)
-        customer, conv = f"cust-{num}", f"conv-{num}"
+        # one fictional person may appear in several ABCD dialogues (and dialogues are reused when the
+        # run needs more traffic than the split holds): the same e-mail is the same customer
+        customer, conv = f"cust-{owner or num}", f"conv-{num}"
         result.messages += 1
         if speaker == "USR":
             guard.check(Message(direction=Direction.INBOUND, text=text, tenant=tenant, conversation_id=conv,
