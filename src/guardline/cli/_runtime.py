@@ -10,7 +10,6 @@ from ..errors import ConfigError
 from ..guard import Guard
 from ..keys import KeyRing
 from ..state.base import StateStore
-from ..state.memory import MemoryStore
 
 
 def add_common(p: argparse.ArgumentParser, *, audit: bool = True) -> None:
@@ -21,14 +20,9 @@ def add_common(p: argparse.ArgumentParser, *, audit: bool = True) -> None:
 
 
 def open_state_url(url: str | None) -> StateStore:
-    if not url or url == "memory://":
-        return MemoryStore()
-    try:
-        from ..state import open_state
-    except ImportError as exc:  # pragma: no cover - present once the state backends land
-        raise ConfigError(f"state URL {url!r}: backend not available") from exc
-    store: StateStore = open_state(url)
-    return store
+    from ..state import open_state
+
+    return open_state(url or "memory://")
 
 
 def build_guard(args: argparse.Namespace, *, settings: Settings | None = None,
