@@ -27,18 +27,23 @@ def open_state_url(url: str | None) -> StateStore:
 
 def build_guard(args: argparse.Namespace, *, settings: Settings | None = None,
                 default_database: str | None = None, default_state: str | None = None) -> Guard:
+    """A Guard from flags, then ``GUARDLINE_*`` settings, then the given defaults. An audit store is
+    opened only when a database URL is named; with one, the master secret must be configured (the
+    text is encrypted under keys derived from it, and a random secret would make it unreadable)."""
+    from ..policy import load_policy
+
     settings = settings or load_settings()
-    policy = getattr(args, "policy", None) or settings.policy
+    policy = load_policy(getattr(args, "policy", None) or settings.policy)
     state_url = getattr(args, "state", None) or settings.state_url or default_state
     database = getattr(args, "database", None) or settings.database_url or default_database
     keys = KeyRing(settings.secret)
     state = open_state_url(state_url)
     audit: Any = None
     if database:
-        try:
-            from ..audit import open_audit
-        except ImportError as exc:  # pragma: no cover
-            raise ConfigError(f"audit database {database!r}: audit backend not available") from exc
-        guard_policy_durable = True
-        audit = open_audit(database, keys=keys, durable=guard_policy_durable)
+        from ..audit import open_audit
+
+        if keys.ephemeral:
+            raise ConfigError("an audit database needs GUARDLINE_SECRET (or GUARDLINE_SECRET_FILE): "
+                              "without it the stored text could never be decrypted")
+        audit = open_audit(database, keys=keys, durable=bool(policy.audit.get("durable", True)))
     return Guard(policy, state=state, keys=keys, audit=audit, settings=settings)
