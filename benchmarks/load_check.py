@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,27 +133,30 @@ class Server:
 
 
 def wrk(url: str, key: str, body: dict[str, Any], *, duration: float, connections: int,
-        limit: int = 0) -> dict[str, float]:
-    """One wrk run (1 thread); returns requests, rps, latency percentiles (ms) and errors."""
+        stop_when: Callable[[], bool] | None = None) -> dict[str, float]:
+    """One wrk run (1 thread); returns requests, rps, latency percentiles (ms) and errors. With
+    ``stop_when``, wrk is interrupted (SIGINT: it still reports) once that returns True."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    counter = ""
-    if limit:
-        counter = (f"local count = 0\nresponse = function(status, headers, body)\n  count = count + 1\n"
-                   f"  if count >= {limit} then wrk.thread:stop() end\nend\n")
     script.write_text(
         f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
         f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer {key}"\n'
-        + counter +
+        +
         "done = function(summary, latency, requests)\n"
         '  io.write(string.format("RESULT %d %d %d %d %d %d %d %f %f %f %f %f\\n", summary.requests,\n'
         "    summary.duration, summary.errors.connect, summary.errors.read, summary.errors.write,\n"
         "    summary.errors.status, summary.errors.timeout, latency:percentile(50), latency:percentile(90),\n"
         "    latency:percentile(99), latency:percentile(99.9), latency.max))\nend\n")
     try:
-        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--timeout", "5s",
-                              "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+        proc = subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "--timeout", "5s",
+                                 "-s", str(script), url], stdout=subprocess.PIPE, text=True)
+        if stop_when is not None:
+            while proc.poll() is None and not stop_when():
+                time.sleep(0.25)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate()
     finally:
         script.unlink()
     fields = next(line for line in out.splitlines() if line.startswith("RESULT")).split()[1:]
@@ -182,16 +186,23 @@ def cmd_throughput(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def checks_done(url: str) -> int:
+    """Checks counted by the server's own /metrics (exact with one worker)."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("guardline_checks_total{")))
+
+
 def cmd_memory(args: argparse.Namespace) -> list[dict[str, Any]]:
-    srv = Server(args.workers[0], policy=args.policy, inline=args.inline[0])
+    """One worker (so /metrics counts every check); RSS sampled after ``--requests`` checks each."""
+    srv = Server(1, policy=args.policy, inline=args.inline[0])
     rows = []
     try:
-        done = 0
         for target in args.requests:
             res = wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=3600, connections=args.connections[0],
-                      limit=target - done)
-            done += int(res["requests"])
+                      stop_when=lambda target=target: checks_done(srv.url) >= target)  # type: ignore[misc]
             time.sleep(1)
+            done = checks_done(srv.url)
             row = {"requests": done, "rss_mib": srv.rss_kib() / 1024, "errors": res["errors"],
                    "rps": res["rps"], "p99_ms": res["p99_ms"]}
             rows.append(row)
