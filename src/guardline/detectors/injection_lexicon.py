@@ -58,6 +58,7 @@ CONCEPTS: dict[str, str] = {
     "LIFTED": "rules declared void (do not apply to you, have been lifted, are disabled)",
     "FICTION": "a fictional or hypothetical frame (story, screenplay, hypothetical, in a world where)",
     "HOWTO": "a demand for a procedure (how to make, step by step, detailed instructions, recipe)",
+    "EXPERT": "a persona of expertise or service (you are an expert in, you are a helpful assistant)",
     "PERMIT": "a grant of permission (you are allowed to, you can say, feel free to, no matter how)",
 }
 
