@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
+from psycopg.types.string import ByteaBinaryLoader
 
 from ..errors import ConfigError, StoreError
 from .chain import GENESIS, Checkpoint, EventRow
@@ -223,13 +224,12 @@ class _ReadTx:
 
     def events(self, tenant: str, start: int = 1, end: int | None = None) -> Generator[EventRow, None, None]:
         with self.conn.cursor(name="guardline_audit_events", binary=True) as cur:
-            cur.itersize = 5000
+            cur.adapters.register_loader("text", ByteaBinaryLoader)    # entries as raw bytes: no decode
             cur.execute("SELECT seq, entry, hash, key_id, ciphertext FROM audit_events WHERE tenant = %s AND "
                         "seq >= %s AND seq <= %s ORDER BY seq", (tenant, start, end if end is not None else 2 ** 62))
             while batch := cur.fetchmany(5000):
                 for seq, entry, h, key_id, ct in batch:
-                    yield seq, entry.encode("utf-8", "surrogateescape"), bytes(h), key_id, \
-                        None if ct is None else bytes(ct)
+                    yield seq, entry, h, None if key_id is None else key_id.decode("utf-8", "surrogateescape"), ct
 
     def conversation_seqs(self, tenant: str, conversation_id: str) -> list[int]:
         rows = self.conn.execute("SELECT seq FROM audit_events WHERE tenant = %s AND conversation_id = %s "
