@@ -149,3 +149,11 @@ def test_redaction_placeholder_comes_from_the_pii_finding_on_the_same_value() ->
     found = [_f("pii.email", Severity.MEDIUM, (9, 24)),
              _f("leakage.unknown_pii", Severity.MEDIUM, (9, 24), Category.LEAKAGE)]
     assert decide(p, msg, found) == (Action.REDACT, "write to [EMAIL]")
+
+
+def test_audit_section_is_validated(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as exc:
+        load_policy(write(tmp_path, "a.yaml", "audit:\n  durable: maybe\n"))
+    assert exc.value.field == "audit.durable" and exc.value.line == 2
+    with pytest.raises(PolicyError, match="unknown key"):
+        load_policy(write(tmp_path, "b.yaml", "audit:\n  flush: 3\n"))

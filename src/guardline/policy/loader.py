@@ -239,6 +239,19 @@ def _validate(doc: dict[str, Any], lines: Lines, source: str) -> None:
     audit = doc.get("audit", {})
     if not isinstance(audit, dict):
         raise _fail("must be a mapping", "audit", ctx)
+    for k, v in audit.items():
+        f = f"audit.{k}"
+        if k == "durable" and not isinstance(v, bool):
+            raise _fail("must be true or false", f, ctx)
+        elif k in ("checkpoint_every", "checkpoint_seconds"):
+            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+                raise _fail("must be a positive number", f, ctx)
+        elif k == "checkpoint_file":
+            if v is not None and not isinstance(v, str):
+                raise _fail("must be a file path or null", f, ctx)
+        elif k not in ("durable",):
+            raise _fail("unknown key (allowed: checkpoint_every, checkpoint_file, checkpoint_seconds, durable)",
+                        f, ctx)
 
 
 def _build(doc: dict[str, Any], lines: Lines, source: str) -> Policy:
