@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import ConfigError
-from ..normalize import normalize
+from ..normalize import _HOMOGLYPHS, normalize  # one look-alike table for the project
 from ..types import Category, Direction, Finding, Message, Severity
 from .base import BaseDetector, Context
 from .injection_decode import decode_segments, has_leet
@@ -176,12 +176,16 @@ _LOOKALIKE_SCRIPTS = re.compile("[\u0370-\u04ff\u0500-\u052f]")
 
 
 def _flatten(text: str) -> str:
-    """Normalise a grounding source cheaply: no offset map is needed (indirect findings have no
-    span), so NFKC and dropping invisible characters is enough unless the text has Greek or Cyrillic
-    letters, where the full normaliser folds homoglyphs."""
-    if text.isascii() or _LOOKALIKE_SCRIPTS.search(text):
-        return normalize(text).text
-    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    """Normalise a grounding source cheaply: indirect findings have no span, so no offset map is
+    built (the mapping normaliser costs ~10 ms on 10,000 characters of Cyrillic or Greek text): NFKC,
+    invisible characters dropped, Cyrillic and Greek look-alikes folded to Latin with the
+    normaliser's own table."""
+    if text.isascii():
+        return normalize(text).text  # its fast path: only ASCII control characters to drop
+    flat = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    if _LOOKALIKE_SCRIPTS.search(flat):
+        flat = flat.translate(_HOMOGLYPHS)
+    return flat
 
 
 def _evidence(a: Analysis) -> str:

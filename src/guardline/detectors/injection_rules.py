@@ -19,7 +19,7 @@ document does not add up scattered weak cues.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -172,12 +172,17 @@ def _same_sentence(text: str, a_end: int, b_start: int) -> bool:
     return _SENTENCE_END.search(text, a_end, b_start) is None
 
 
-def _fired(hits: list[Hit], text: str) -> list[tuple[Feature, int, int]]:
+def _fired(hits: list[Hit], text: str, direct: bool) -> list[tuple[Feature, int, int]]:
+    """Every (feature, start, end) that fires in ``text``, for the features that weigh something in
+    the mode (``direct`` or not). Pairs are found by bisection over the second concept's starts, so
+    a long text with many hits stays near-linear."""
     by_concept: dict[str, list[Hit]] = {}
     for h in hits:
         by_concept.setdefault(h.concept, []).append(h)
     out: list[tuple[Feature, int, int]] = []
     for f in FEATURES:
+        if (f.direct if direct else f.indirect) <= 0:
+            continue
         firsts = by_concept.get(f.first)
         if not firsts or any(c not in by_concept for c in f.also):
             continue
@@ -186,10 +191,14 @@ def _fired(hits: list[Hit], text: str) -> list[tuple[Feature, int, int]]:
         if not f.then:
             out.extend((f, h.start, h.end) for h in firsts)
             continue
-        seconds = [h for c in f.then for h in by_concept.get(c, ())]
+        seconds = sorted((h for c in f.then for h in by_concept.get(c, ())), key=lambda h: h.start)
+        if not seconds:
+            continue
+        starts = [h.start for h in seconds]
         for a in firsts:
-            for b in seconds:
-                if a.end <= b.start <= a.end + f.gap and _same_sentence(text, a.end, b.start):
+            for k in range(bisect_left(starts, a.end), bisect_right(starts, a.end + f.gap)):
+                b = seconds[k]
+                if _same_sentence(text, a.end, b.start):
                     out.append((f, a.start, b.end))
     return out
 
@@ -204,10 +213,8 @@ def analyze(text: str, hits: list[Hit], mode: Mode, *, folded: str | None = None
     events: list[Event] = []
     seen: dict[str, set[int]] = {}
     ends: list[int] | None = None  # sentence ends, found once when a repeat feature needs them
-    for f, s, e in _fired(hits, text):
+    for f, s, e in _fired(hits, text, direct):
         w = f.direct if direct else f.indirect
-        if w <= 0:
-            continue
         name = f.name
         if f.repeat > 1:
             sentences = seen.setdefault(f.name, set())
