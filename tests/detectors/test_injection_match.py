@@ -64,3 +64,11 @@ def test_lexicon_errors_name_file_and_line() -> None:
         parse("   continued\n", "x.txt")
     with pytest.raises(ConfigError, match="unknown language"):
         load("xx")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_language_has_the_second_round_concepts(lang: str) -> None:
+    lex = load(lang)
+    for concept in ("ROLEASSIGN", "YOUMODAL", "BEHAVE", "PERMIT", "AUTHORITY", "AIPERSONA", "LIFTED",
+                    "FICTION", "HOWTO", "EXPERT", "HARM"):
+        assert lex.get(concept), (lang, concept)

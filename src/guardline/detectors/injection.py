@@ -6,8 +6,11 @@ What it finds, in English, German, French, Spanish, Swedish, Dutch, Italian and 
 
 - ``injection.direct`` (inbound message text): instruction overrides ("ignore all previous
   instructions"), system-prompt extraction, role-play jailbreaks and unrestricted personas (DAN,
-  "you are now ... with no restrictions"), delimiter and markup injection (``</user><system>``,
-  ``<|im_start|>``, ``[INST]``);
+  "you are now ... with no restrictions"), persona prompts that re-program the assistant (many
+  sentences telling it how it will talk or what it must write, "act as ...", "you are an expert
+  in ..."), claims to be its developer, claims that its rules no longer apply, fiction framed around
+  a harmful how-to, prompt-template placeholders, delimiter and markup injection
+  (``</user><system>``, ``<|im_start|>``, ``[INST]``);
 - ``injection.encoded``: the same, hidden in base64, hex or Morse segments, or in rot13, leetspeak or
   reversed text: the payload is DECODED and scanned, not merely matched;
 - ``injection.indirect`` (grounding sources of kind ``tool`` and ``kb`` by default, on any message):
@@ -67,7 +70,7 @@ class Scan:
 
 class InjectionDetector(BaseDetector):
     name: ClassVar[str] = "injection"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     category: ClassVar[Category] = Category.INJECTION
     directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
 

@@ -10,10 +10,13 @@ vorherigen Anweisungen"). Each feature has a weight per MODE:
   no business addressing the assistant at all, so directives about "your response", notes to "the
   AI" and imperative assistant tasks ("Explain ...", "Translate ...") weigh much more.
 
-Each feature counts once (a long text does not score higher by repeating itself). The score is
+Each feature counts once (a long text does not score higher by repeating itself), except a feature
+with ``repeat`` > 1, which counts once per distinct SENTENCE up to that many times: one "you will
+answer in French" is an ordinary request, four sentences of it are a persona prompt. The score is
 ``1 - 2 ** -sum(weights)``: a weight sum of 1 gives 0.5, 2 gives 0.75, 3 gives 0.875. In indirect
 mode the sum is taken over the best window of ``INDIRECT_WINDOW`` characters, so a long ordinary
-document does not add up scattered weak cues.
+document does not add up scattered weak cues. A feature may also require other concepts ANYWHERE in
+the text (``also``): a fictional frame counts only where a harmful how-to is asked for too.
 """
 
 from __future__ import annotations
