@@ -83,6 +83,12 @@ def find_pii(norm: Normalized, *, regions: Sequence[str] = (),
     return _DEFAULT_FINDER.find(norm, regions=regions, types=types)
 
 
+@lru_cache(maxsize=64)
+def _merge_regions(hints: tuple[str, ...], own: tuple[str, ...]) -> tuple[str, ...]:
+    """The message's region hints, then the detector's own, upper-cased, each once."""
+    return tuple(dict.fromkeys([*(r.upper() for r in hints), *own]))
+
+
 def _evidence(m: PiiMatch) -> str:
     """A short explanation that never contains the value itself."""
     if m.type == NATIONAL_ID:
@@ -174,7 +180,7 @@ class PiiDetector(BaseDetector):
         return False
 
     def detect(self, message: Message, ctx: Context) -> list[Finding]:
-        regions = tuple(dict.fromkeys([*(r.upper() for r in ctx.regions), *self.regions]))
+        regions = _merge_regions(tuple(ctx.regions), self.regions)
         matches = self._finder.find(ctx.norm, regions=regions, types=self.types, check=ctx.check_deadline)
         ctx.shared["pii.matches"] = matches
         if not matches:

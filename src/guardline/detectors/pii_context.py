@@ -21,14 +21,15 @@ from .pii_patterns import (
     STREET,
 )
 from .pii_patterns import DOB as DOB_RE
+from .pii_scan import Digits, matches_at, street_starts
 
 __all__ = ["find_addresses", "find_credentials", "find_dates_of_birth", "parse_date"]
 
-def find_addresses(text: str, cues: Cues, *, has_digit: bool) -> Iterator[PiiMatch]:
-    if not has_digit:
+def find_addresses(text: str, cues: Cues, digits: Digits) -> Iterator[PiiMatch]:
+    if not digits.total:
         return  # every address pattern needs a house number
     seen: list[tuple[int, int]] = []
-    for m in STREET.finditer(text):
+    for m in matches_at(STREET, text, street_starts(text, digits, at_numbers=bool(cues.at("street")))):
         s, e = m.span()
         value = text[s:e].rstrip(".,")
         seen.append((s, s + len(value)))

@@ -3,17 +3,87 @@
 Scanning a 300-character message with a dozen case-insensitive alternations costs far more than the
 rest of the detector; instead every cue word of every concept goes into one automaton over the
 lower-cased text, and each concept's anchored pattern is tried only where one of its cues starts.
+
+The keywords that qualify a digit run (phone, card, national-id and not-a-phone words, searched in a
+window before it) are not listed twice: their cue words are the literal prefixes of the alternatives
+of the patterns themselves (``literal_prefixes``), so a window with no cue start skips the pattern.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ahocorasick
 
-__all__ = ["Cues", "anchored", "find_cues"]
+from .pii_patterns import (
+    CARD_WORDS,
+    GREETING_WORDS,
+    ID_CONTEXT_KINDS,
+    NOT_PHONE_WORDS,
+    PHONE_WORDS,
+    STREET_ROMANCE_WORDS,
+    STREET_SUFFIX_WORDS,
+)
+
+__all__ = ["Cues", "anchored", "find_cues", "literal_prefixes"]
+
+
+def _split_top(alternation: str) -> list[str]:
+    """The top-level alternatives of a regex source."""
+    out: list[str] = []
+    cur: list[str] = []
+    depth, cls, esc = 0, False, False
+    for c in alternation:
+        if esc:
+            esc = False
+        elif c == "\\":
+            esc = True
+        elif cls:
+            cls = c != "]"
+        elif c == "[":
+            cls = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            continue
+        cur.append(c)
+    out.append("".join(cur))
+    return out
+
+
+def literal_prefixes(alternation: str) -> set[str]:
+    """The lower-cased literal prefixes every match of each alternative starts with: literal letters up
+    to the first construct that is not one (a quantified character, a group, an escape, a class of
+    blanks); a class of letters (``t[ée]l``) branches into each spelling."""
+    out: set[str] = set()
+    for alt in _split_top(alternation):
+        variants = [""]
+        i = 0
+        while i < len(alt):
+            c = alt[i]
+            if c == "[":
+                j = alt.index("]", i)
+                options = alt[i + 1:j]
+                quantified = j + 1 < len(alt) and alt[j + 1] in "?*+{"
+                if quantified or not all(o.isalnum() for o in options):
+                    break
+                variants = [v + o for v, o in itertools.product(variants, options)]
+                i = j + 1
+                continue
+            if not (c.isalnum() or c in "-'.") or (i + 1 < len(alt) and alt[i + 1] in "?*+{"):
+                break
+            variants = [v + c for v in variants]
+            i += 1
+        out.update(v.lower() for v in variants)
+    return out
 
 _CUE_WORDS: dict[str, tuple[str, ...]] = {
     "name": ("my name", "my full name", "name", "full name", "i am", "i'm", "call me", "jag heter",
@@ -32,7 +102,18 @@ _CUE_WORDS: dict[str, tuple[str, ...]] = {
             "födelsedatum", "fodelsedatum", "född", "fodd", "né", "née", "nee", "date de naissance",
             "fecha de nacimiento", "data di nascita", "nato", "nata"),
     "address": ("address", "adress", "adresse", "dirección", "indirizzo", "endereço"),
+    # keywords looked for BEFORE a digit run (pii_digits): derived from the patterns themselves
+    "phone": tuple(sorted(literal_prefixes(PHONE_WORDS))),
+    "card": tuple(sorted(literal_prefixes(CARD_WORDS))),
+    "not_phone": tuple(sorted(literal_prefixes(NOT_PHONE_WORDS))),
+    "id": tuple(sorted(set().union(*(literal_prefixes(p) for p, _ in ID_CONTEXT_KINDS)))),
+    # gates of whole-text scans: no greeting word, no greeting; no street word, no street line at a number
+    "greeting": tuple(sorted(literal_prefixes(GREETING_WORDS))),
+    "this_is": ("this",),
+    "street": tuple(sorted(literal_prefixes(STREET_SUFFIX_WORDS) | literal_prefixes(STREET_ROMANCE_WORDS))),
 }
+# concepts whose cue words are whole words in their patterns (a word character may not follow)
+_WHOLE_WORD = frozenset({"greeting", "this_is", "street"})
 
 
 def _build() -> ahocorasick.Automaton:
@@ -61,6 +142,14 @@ class Cues:
     def at(self, concept: str) -> list[int]:
         return self.starts.get(concept, [])
 
+    def within(self, concept: str, lo: int, hi: int) -> bool:
+        """Does a cue word of ``concept`` start in ``[lo, hi)``?"""
+        starts = self.starts.get(concept)
+        if not starts:
+            return False
+        i = bisect_left(starts, lo)
+        return i < len(starts) and starts[i] < hi
+
 
 def _lower_same_length(text: str) -> str:
     low = text.lower()
@@ -72,12 +161,15 @@ def _lower_same_length(text: str) -> str:
 def find_cues(text: str) -> Cues:
     low = _lower_same_length(text)
     starts: dict[str, list[int]] = {}
+    n = len(low)
     for end, (length, concepts) in _AUTOMATON.iter(low):
         start = end - length + 1
         if start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_"):
             continue
+        whole = end + 1 == n or not (low[end + 1].isalnum() or low[end + 1] == "_")
         for concept in concepts:
-            starts.setdefault(concept, []).append(start)
+            if whole or concept not in _WHOLE_WORD:
+                starts.setdefault(concept, []).append(start)
     return Cues(low, {c: sorted(set(p)) for c, p in starts.items()})
 
 

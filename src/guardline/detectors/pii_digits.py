@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 from .pii_base import NATIONAL_ID, PAYMENT_CARD, PHONE, PiiMatch
+from .pii_cues import Cues
 from .pii_ids import classify_card, classify_digit_id, compact_id
 from .pii_patterns import (
     ADDRESS_PART_AFTER,
@@ -23,7 +24,7 @@ from .pii_patterns import (
     PHONE_LABEL_AFTER,
     PHONE_NEGATIVE,
 )
-from .pii_phone import classify_phone
+from .pii_phone import Shape, classify_phone
 from .pii_phone_any import digit_groups
 
 __all__ = ["classify_run", "dateish", "split_run"]
@@ -101,8 +102,11 @@ def split_run(text: str, s: int, e: int,
 
 
 def classify_run(text: str, s: int, core_end: int, end: int, *, international: bool,
-                 regions: tuple[str, ...], window: int, sub: bool = False) -> PiiMatch | None:
+                 regions: tuple[str, ...], window: int, cues: Cues, sub: bool = False) -> PiiMatch | None:
     """What the digit run ``text[s:core_end]`` is (``end`` includes a phone extension), or None.
+
+    The keyword patterns are searched in the ``window`` characters before the run only where ``cues``
+    says one of their words starts there.
 
     ``sub``: a part of a longer run that was nothing. A card or id keyword before the run then means
     the whole run was a (failed) card or id, so no part of it is taken; and a part with spaces inside
@@ -111,13 +115,15 @@ def classify_run(text: str, s: int, core_end: int, end: int, *, international: b
     """
     raw = text[s:core_end]
     digits = _NON_DIGIT.sub("", raw)
-    before = text[max(0, s - window):s]
+    lo = max(0, s - window)
+    before = text[lo:s]
     if not international:
         shaped = raw.strip("()")
         id_kinds: frozenset[str] = frozenset()
-        for c in ID_CONTEXT.finditer(before):
-            id_kinds |= _ID_KINDS_BY_GROUP[c.lastgroup or ""]
-        card_ctx = CARD_CONTEXT.search(before) is not None
+        if cues.within("id", lo, s):
+            for c in ID_CONTEXT.finditer(before):
+                id_kinds |= _ID_KINDS_BY_GROUP[c.lastgroup or ""]
+        card_ctx = cues.within("card", lo, s) and CARD_CONTEXT.search(before) is not None
         if sub and (card_ctx or id_kinds):
             return None
         found = classify_digit_id(shaped, digits, id_kinds, allow_aadhaar_shape=False)
@@ -130,15 +136,22 @@ def classify_run(text: str, s: int, core_end: int, end: int, *, international: b
         if found is not None:
             kind, score = found
             return PiiMatch(NATIONAL_ID, kind, s, core_end, raw, (compact_id(kind, shaped),), score)
-        if id_kinds or card_ctx or PHONE_NEGATIVE.search(before) is not None:
+        if id_kinds or card_ctx or ((cues.within("not_phone", lo, s) or "#" in before)
+                                    and PHONE_NEGATIVE.search(before) is not None):
             return None  # a failed id or card, an order number: not a phone
-    phone_ctx = PHONE_CONTEXT.search(before) is not None or PHONE_LABEL_AFTER.match(text, end) is not None
+    phone_ctx = ((cues.within("phone", lo, s) and PHONE_CONTEXT.search(before) is not None)
+                 or PHONE_LABEL_AFTER.match(text, end) is not None)
     value = text[s:end]
+
+    def shape() -> Shape | None:
+        groups = phone_shape(text, s, core_end, end)
+        if groups is None:
+            return None
+        return raw, groups, end > core_end or _AREA_CODE.match(raw) is not None
+
     # a part of a longer run is never a phone by its shape alone (``5698 7654`` of a failed IBAN)
-    groups = None if international or phone_ctx or sub else phone_shape(text, s, core_end, end)
     phone = classify_phone(value, digits, international=international, regions=regions,
-                           phone_context=phone_ctx, written=None if groups is None else raw, groups=groups or (),
-                           explicit_shape=end > core_end or _AREA_CODE.match(raw) is not None)
+                           phone_context=phone_ctx, shape=None if international or phone_ctx or sub else shape)
     if phone is None:
         return None
     return PiiMatch(PHONE, phone.kind, s, end, value, phone.canonical, phone.score, phone.region or "")

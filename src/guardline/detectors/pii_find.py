@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Collection, Sequence
+from functools import lru_cache
 
 from ..normalize import Normalized
 from .pii_base import (
@@ -28,7 +29,7 @@ from .pii_base import (
     fold_name,
 )
 from .pii_context import find_addresses, find_credentials, find_dates_of_birth
-from .pii_cues import find_cues
+from .pii_cues import Cues, find_cues
 from .pii_digits import classify_run, dateish, split_run
 from .pii_ids import compact_id, validate_iban, validate_letter_id
 from .pii_names import find_names
@@ -43,10 +44,19 @@ from .pii_patterns import (
 )
 from .pii_patterns import EMAIL as EMAIL_RE
 from .pii_patterns import IBAN_CANDIDATE as IBAN_RE
+from .pii_scan import (
+    Digits,
+    digit_run_starts,
+    email_starts,
+    iban_starts,
+    ipv4_starts,
+    letter_id_starts,
+    matches_at,
+    scan_digits,
+)
 
 __all__ = ["PiiFinder"]
 
-_ANY_DIGIT = re.compile(r"\d")
 _DOT_WORD = re.compile(r"(?i)[ \t(\[{<]dot[ \t)\]}>]")
 _AT_BRACKET = re.compile(r"(?i)[(\[{<][ \t]*at")
 _DEOBF_DOT = re.compile(r"(?i)[ \t]*[(\[{<][ \t]*dot[ \t]*[)\]}>][ \t]*|[ \t]+dot[ \t]+")
@@ -60,6 +70,11 @@ def _maybe_obfuscated(text: str, low: str) -> bool:
     if "(at" in low or "[at" in low or "{at" in low or "<at" in low or " @" in text or "@ " in text:
         return True
     return " at " in low and OBFUSCATION_HINT.search(low) is not None
+
+
+@lru_cache(maxsize=64)
+def _upper(regions: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(r.upper() for r in regions)
 
 
 def _overlaps(taken: list[tuple[int, int]], s: int, e: int) -> bool:
@@ -108,7 +123,8 @@ class PiiFinder:
 
         cues = find_cues(text)
         low = cues.lower
-        has_digit = _ANY_DIGIT.search(text) is not None
+        digits = scan_digits(text)
+        has_digit = digits.total > 0
         if "://" in text or "www." in text:
             taken.extend(m.span() for m in URL.finditer(text))
         if CREDENTIAL in want:
@@ -120,10 +136,13 @@ class PiiFinder:
         if _maybe_obfuscated(text, low):
             self._obfuscated_emails(text, taken, add)
         if has_digit:
-            self._ibans(text, taken, add)
-            if "." in text or ":" in text:
-                self._ips(text, taken, add)
-            for lm in LETTER_IDS.finditer(text):
+            ibans = iban_starts(text, digits)
+            if ibans:
+                self._ibans(text, ibans, taken, add)
+            ips = ipv4_starts(text, digits) if "." in text else []
+            if ips or text.count(":") >= 2:
+                self._ips(text, ips, taken, add)
+            for lm in matches_at(LETTER_IDS, text, letter_id_starts(text, digits)):
                 kind = lm.lastgroup or ""
                 raw = lm.group()
                 if not _overlaps(taken, *lm.span()) and validate_letter_id(kind, raw):
@@ -134,12 +153,12 @@ class PiiFinder:
                         add(d)
         # street lines claim their house numbers before digit runs are read as phones; "address:" lines
         # (which run to the end of the line and may hold a phone number) come after
-        addresses = list(find_addresses(text, cues, has_digit=has_digit)) if STREET_ADDRESS in want else []
+        addresses = list(find_addresses(text, cues, digits)) if STREET_ADDRESS in want else []
         for a in addresses:
             if a.kind == "street" and not _overlaps(taken, a.start, a.end):
                 add(a)
-        if has_digit:
-            self._digit_runs(text, taken, add, tuple(r.upper() for r in regions), check)
+        if digits.total >= self.min_digits:
+            self._digit_runs(text, digits, cues, taken, add, _upper(tuple(regions)), check)
         if check is not None:
             check()
         if NAME in want:
@@ -160,7 +179,7 @@ class PiiFinder:
     # -- concepts ----------------------------------------------------------------------------------
     @staticmethod
     def _emails(text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
-        for m in EMAIL_RE.finditer(text):
+        for m in matches_at(EMAIL_RE, text, email_starts(text)):
             if not _overlaps(taken, *m.span()):
                 value = m.group()
                 add(PiiMatch(EMAIL, "email", m.start(), m.end(), value, (value.casefold(),), 1.0))
@@ -181,8 +200,9 @@ class PiiFinder:
             add(PiiMatch(EMAIL, "email_obfuscated", m.start(), m.end(), m.group(), (address,), 0.9))
 
     @staticmethod
-    def _ibans(text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
-        for m in IBAN_RE.finditer(text):
+    def _ibans(text: str, starts: list[int], taken: list[tuple[int, int]],
+               add: Callable[[PiiMatch], None]) -> None:
+        for m in matches_at(IBAN_RE, text, starts):
             if _overlaps(taken, *m.span()):
                 continue
             value = validate_iban(m.group())
@@ -191,8 +211,8 @@ class PiiFinder:
                 add(PiiMatch(IBAN, "iban", m.start(), m.start() + len(value), value, (compact,), 1.0))
 
     @staticmethod
-    def _ips(text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
-        for m in IPV4.finditer(text):
+    def _ips(text: str, starts: list[int], taken: list[tuple[int, int]], add: Callable[[PiiMatch], None]) -> None:
+        for m in matches_at(IPV4, text, starts):
             if not _overlaps(taken, *m.span()):
                 value = m.group()
                 add(PiiMatch(IP, "ipv4", m.start(), m.end(), value, (str(ipaddress.IPv4Address(value)),), 1.0))
@@ -208,9 +228,10 @@ class PiiFinder:
                 continue
             add(PiiMatch(IP, "ipv6", m.start(), m.end(), value, (addr.compressed,), 1.0))
 
-    def _digit_runs(self, text: str, taken: list[tuple[int, int]], add: Callable[[PiiMatch], None],
-                    regions: tuple[str, ...], check: Callable[[], None] | None) -> None:
-        for m in DIGIT_RUN.finditer(text):
+    def _digit_runs(self, text: str, digits: Digits, cues: Cues, taken: list[tuple[int, int]],
+                    add: Callable[[PiiMatch], None], regions: tuple[str, ...],
+                    check: Callable[[], None] | None) -> None:
+        for m in matches_at(DIGIT_RUN, text, digit_run_starts(text, digits)):
             s = m.start()
             core_end = m.start("ext") if m.group("ext") is not None else m.end()
             raw = text[s:core_end]
@@ -222,7 +243,7 @@ class PiiFinder:
             found = None
             if not _overlaps(taken, s, core_end):  # else only its parts outside claimed spans count
                 found = classify_run(text, s, core_end, m.end(), international=international,
-                                     regions=regions, window=self.context_window)
+                                     regions=regions, window=self.context_window, cues=cues)
             if found is not None:
                 add(found)
                 continue
@@ -231,7 +252,7 @@ class PiiFinder:
                 if sum(c.isdigit() for c in text[ss:ee]) < self.min_digits or _overlaps(taken, ss, ee):
                     return None
                 return classify_run(text, ss, ee, ee, international=_intl and ss == _s, regions=regions,
-                                    window=self.context_window, sub=True)
+                                    window=self.context_window, cues=cues, sub=True)
 
             for found in split_run(text, s, core_end, part):
                 add(found)

@@ -115,8 +115,8 @@ def find_names(text: str, cues: Cues) -> Iterator[PiiMatch]:
     scans: tuple[tuple[Iterator[re.Match[str]], str, float], ...] = (
         (anchored(NAME_CUE, text, cues.at("name")), "cue", 0.8),
         (anchored(NAME_TITLE, text, cues.at("title")), "title", 0.8),
-        (NAME_THIS_IS.finditer(text), "cue", 0.7),
-        (NAME_GREETING.finditer(text), "greeting", 0.7),
+        (NAME_THIS_IS.finditer(text) if cues.at("this_is") else iter(()), "cue", 0.7),
+        (NAME_GREETING.finditer(text) if cues.at("greeting") else iter(()), "greeting", 0.7),
         (anchored(NAME_SIGNATURE, text, cues.at("signature")), "signature", 0.6),
     )
     for i, (matches, kind, score) in enumerate(scans):

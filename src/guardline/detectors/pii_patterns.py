@@ -16,10 +16,13 @@ __all__ = [
     "AMOUNT_AFTER",
     "AMOUNT_BEFORE",
     "CARD_CONTEXT",
+    "CARD_WORDS",
     "DIGIT_RUN",
     "DOB",
     "EMAIL",
     "EMAIL_OBFUSCATED",
+    "EU_STREET_SUFFIXES",
+    "GREETING_WORDS",
     "IBAN_CANDIDATE",
     "ID_CONTEXT",
     "ID_CONTEXT_KINDS",
@@ -31,13 +34,18 @@ __all__ = [
     "NAME_SIGNATURE",
     "NAME_THIS_IS",
     "NAME_TITLE",
+    "NOT_PHONE_WORDS",
     "OBFUSCATION_HINT",
     "PHONE_CONTEXT",
     "PHONE_LABEL_AFTER",
     "PHONE_NEGATIVE",
+    "PHONE_WORDS",
     "SECRET_CUE",
     "SECRET_TOKEN",
     "STREET",
+    "STREET_LEADS",
+    "STREET_ROMANCE_WORDS",
+    "STREET_SUFFIX_WORDS",
     "URL",
 ]
 
@@ -108,22 +116,21 @@ ID_CONTEXT_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 ID_CONTEXT = re.compile(
     r"(?i)\b(?:" + "|".join(f"(?P<k{i}>{pat})" for i, (pat, _) in enumerate(ID_CONTEXT_KINDS)) + r")\b")
 
-CARD_CONTEXT = re.compile(
-    r"(?i)\b(?:card|cards|credit|debit|visa|master[ \t]?card|amex|american[ \t]+express|maestro|cc|pan|"
-    r"kort|karte|kreditkarte|carte|tarjeta|carta|kaart)\b")
+CARD_WORDS = (r"card|cards|credit|debit|visa|master[ \t]?card|amex|american[ \t]+express|maestro|cc|pan|"
+              r"kort|karte|kreditkarte|carte|tarjeta|carta|kaart")
+CARD_CONTEXT = re.compile(rf"(?i)\b(?:{CARD_WORDS})\b")
 
-PHONE_CONTEXT = re.compile(
-    r"(?i)\b(?:phone|phones|tel|tele|telephone|mobile|mob|cell|cellphone|fax|call|calls|calling|ring|"
-    r"text|sms|whatsapp|reach|contact|dial|landline|hotline|office|desk|home|work|number|nr|"
-    r"telefon|telefoon|t[ée]l[ée]phone|portable|handy|puhelin|tel[ée]fono|n[úu]mero|numero)\b")
+PHONE_WORDS = (r"phone|phones|tel|tele|telephone|mobile|mob|cell|cellphone|fax|call|calls|calling|ring|"
+               r"text|sms|whatsapp|reach|contact|dial|landline|hotline|office|desk|home|work|number|nr|"
+               r"telefon|telefoon|t[ée]l[ée]phone|portable|handy|puhelin|tel[ée]fono|n[úu]mero|numero")
+PHONE_CONTEXT = re.compile(rf"(?i)\b(?:{PHONE_WORDS})\b")
 # a label right AFTER a number ("416 60 039 office", "555-1234 (mobile)")
 PHONE_LABEL_AFTER = re.compile(
     r"(?i)[ \t]*[-,(]?[ \t]*(?:office|mobile|mob|cell|fax|home|work|tel|phone|landline|direct|desk)\b")
-PHONE_NEGATIVE = re.compile(
-    r"(?i)(?:\b(?:order|booking|reservation|confirmation|reference|ref|invoice|ticket|tracking|account|"
-    r"acct|case|claim|policy|member|membership|serial|item|sku|model|flight|iban|ssn|zip|postal|"
-    r"postcode|license|licence|passport|id|transaction|receipt|amount|price|total|card)\b[^\n]{0,12}"
-    r"|#[ \t]*)$")
+NOT_PHONE_WORDS = (r"order|booking|reservation|confirmation|reference|ref|invoice|ticket|tracking|account|"
+                   r"acct|case|claim|policy|member|membership|serial|item|sku|model|flight|iban|ssn|zip|postal|"
+                   r"postcode|license|licence|passport|id|transaction|receipt|amount|price|total|card")
+PHONE_NEGATIVE = re.compile(rf"(?i)(?:\b(?:{NOT_PHONE_WORDS})\b[^\n]{{0,12}}|#[ \t]*)$")
 
 # an amount or a count, not a phone: a currency just before, a currency or unit just after (checked only
 # for numbers that no hinted region and no keyword confirm)
@@ -196,25 +203,35 @@ NAME_SIGNATURE = re.compile(
     r"mvh|h[äa]lsningar|gr[üu](?:ß|ss)e|cordialement|saludos)"
     rf"[ \t]*[,.!]?[ \t]*\n+[ \t]*{_NAME}[ \t]*(?=\n|$)")
 # scanned (not anchored): start-of-line patterns are cheap for the regex engine
-NAME_GREETING = re.compile(
-    r"(?im)^[ \t]*(?:hi|hello|hey|dear|good[ \t]+(?:morning|afternoon|evening)|hej|hallo|bonjour|"
-    rf"hola|ciao|moin|hei)[ \t,]+{_NAME}(?=[ \t]*(?:[,!.:;\n-]|$))")
+GREETING_WORDS = (r"hi|hello|hey|dear|good[ \t]+(?:morning|afternoon|evening)|hej|hallo|bonjour|"
+                  r"hola|ciao|moin|hei")
+NAME_GREETING = re.compile(rf"(?im)^[ \t]*(?:{GREETING_WORDS})[ \t,]+{_NAME}(?=[ \t]*(?:[,!.:;\n-]|$))")
 NAME_THIS_IS = re.compile(r"(?im)^[ \t]*(?:(?:hi|hello|hey)[ \t,!]+)?this[ \t]+is[ \t]+" + _NAME)
 
 # -- street addresses -------------------------------------------------------------------------------
-_SUFFIX_EN = (r"(?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-              r"Square|Sq|Squares|Terrace|Parkway|Pkwy|Highway|Hwy|Circle|Crescent|Close|Route|Trail|"
-              r"Plaza|Row|Walk|Mews|Grove|Gardens|Streets|Roads|Avenues)")
+# the words that end an English street line ("12 Main Street") or start a Romance one ("12 rue de la
+# Paix"); ``pii_cues`` derives from them the cue words without which no street line starts at a number
+STREET_SUFFIX_WORDS = (r"Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
+                       r"Square|Sq|Squares|Terrace|Parkway|Pkwy|Highway|Hwy|Circle|Crescent|Close|Route|Trail|"
+                       r"Plaza|Row|Walk|Mews|Grove|Gardens|Streets|Roads|Avenues")
+STREET_ROMANCE_WORDS = (r"rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|via|viale|piazza|corso|calle|"
+                        r"avenida|plaza|paseo|rua|travessa")
+_SUFFIX_EN = f"(?:{STREET_SUFFIX_WORDS})"
 _UNIT = r"(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Floor|Fl|Flat)\.?[ \t]*#?[\w-]+)?"
-_EU_SUFFIX = (r"(?:gatan|gata|vägen|väg|gränd|torget|gate|veien|vei|gade|vej|straße|strasse|str\.|weg|"
-              r"allee|platz|gasse|straat|laan|plein|gracht|katu|tie|kuja|utca|út|tér)")
+# street words of continental Europe: suffixes of the street name ("Storgatan 12") and names that lead
+# ("Via dei Mille 12"); also read by ``pii_scan`` to know where a street line can start
+EU_STREET_SUFFIXES = ("gatan", "gata", "vägen", "väg", "gränd", "torget", "gate", "veien", "vei", "gade", "vej",
+                      "straße", "strasse", "str.", "weg", "allee", "platz", "gasse", "straat", "laan", "plein",
+                      "gracht", "katu", "tie", "kuja", "utca", "út", "tér")
+STREET_LEADS = ("Via", "Viale", "Piazza", "Corso", "Calle", "Avenida", "Plaza", "Paseo", "Rua", "Travessa",
+                "Rue", "Ulica", "ul.")
+_EU_SUFFIX = "(?:" + "|".join(re.escape(w) for w in EU_STREET_SUFFIXES) + ")"
 STREET = re.compile(
     rf"\b\d{{1,6}}[A-Za-z]?(?:[ \t]+(?:[NSEW]\.?|[A-Z][\w'’.-]*)){{1,4}}?[ \t]+{_SUFFIX_EN}\b\.?{_UNIT}"
     rf"|\b[A-ZÄÖÜÅØÆ][^\W\d_]*{_EU_SUFFIX}[ \t]+\d{{1,4}}[A-Za-z]?\b{_UNIT}"
-    r"|\b\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?i:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|"
-    r"via|viale|piazza|corso|calle|avenida|plaza|paseo|rua|travessa)[ \t]+(?:[\w'’-]+[ \t]+){0,3}?"
+    rf"|\b\d{{1,4}}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?i:{STREET_ROMANCE_WORDS})[ \t]+(?:[\w'’-]+[ \t]+){{0,3}}?"
     r"[A-Z][\w'’-]+"
-    r"|\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Plaza|Paseo|Rua|Travessa|Rue|Ulica|ul\.)"
+    r"|\b(?:" + "|".join(re.escape(w) for w in STREET_LEADS) + ")"
     r"[ \t]+(?:[\w'’-]+[ \t]+){0,3}?\d{1,4}[A-Za-z]?\b")
 ADDRESS_LABEL = re.compile(  # anchored at the keyword
     r"(?i)(?:address|adress|adresse|dirección|indirizzo|endereço)\b"

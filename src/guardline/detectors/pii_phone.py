@@ -16,6 +16,7 @@ skipped before calling the parser.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,8 +24,11 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from .pii_phone_any import any_region_phone
+from .pii_phone_plan import may_be_valid
 
-__all__ = ["PhoneResult", "classify_phone"]
+__all__ = ["PhoneResult", "Shape", "classify_phone"]
+
+Shape = tuple[str, tuple[int, ...], bool]  # (number as written, its digit groups, explicit phone shape)
 
 _E164 = PhoneNumberFormat.E164
 
@@ -65,10 +69,21 @@ def _fits(region: str, digits: str) -> bool:
     return n in lengths or (bool(prefix) and digits.startswith(prefix) and (n - len(prefix)) in lengths)
 
 
-def _result(number: phonenumbers.PhoneNumber, score: float) -> PhoneResult:
-    e164 = phonenumbers.format_number(number, _E164)
+def _valid_region(number: phonenumbers.PhoneNumber | None) -> str | None:
+    """The region of a VALID number, else None: ``phonenumbers.is_valid_number`` spelled out so that
+    the region lookup (a walk over up to 25 regions for +1) is done once, not again for the result."""
+    if number is None:
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    if region is None or not phonenumbers.is_valid_number_for_region(number, region):
+        return None
+    return region
+
+
+def _result(number: phonenumbers.PhoneNumber, score: float, region: str) -> PhoneResult:
     nsn = phonenumbers.national_significant_number(number)
-    return PhoneResult("e164", score, (e164, nsn), phonenumbers.region_code_for_number(number))
+    # E.164 is "+", the calling code and the national significant number (what format_number prints)
+    return PhoneResult("e164", score, (f"+{number.country_code}{nsn}", nsn), region)
 
 
 def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -79,32 +94,35 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
 
 
 def classify_phone(raw: str, digits: str, *, international: bool, regions: tuple[str, ...],
-                   phone_context: bool, written: str | None = None, groups: tuple[int, ...] = (),
-                   explicit_shape: bool = False) -> PhoneResult | None:
+                   phone_context: bool, shape: Callable[[], Shape | None] | None = None) -> PhoneResult | None:
     """Classify a digit run as a phone number (see the module docstring), or None.
 
-    ``written`` (the number without its extension, with ``groups`` its digit-group lengths) enables
-    tier 3; the caller passes it only for candidates whose shape is no amount, date or time."""
+    ``shape`` enables tier 3: called only when tiers 1 and 2 fail, it returns the number as written
+    without its extension, its digit-group lengths and whether it has an explicit phone shape, or None
+    when its shape says amount, count, date, time or address (``pii_digits.phone_shape``)."""
     n = len(digits)
     if n < 7 or n > 17:
         return None
     if international or digits.startswith("00"):
         text = raw if international else "+" + digits[2:]
         number = _parse(text, None)
-        if number is not None and phonenumbers.is_valid_number(number):
-            return _result(number, 1.0)
+        valid = _valid_region(number)
+        if number is not None and valid is not None:
+            return _result(number, 1.0, valid)
         if number is not None and phone_context and phonenumbers.is_possible_number(number):
             return PhoneResult("unverified", 0.6, (phonenumbers.format_number(number, _E164),
                                                   phonenumbers.national_significant_number(number)), None)
         return None
     for region in regions:
-        if not _fits(region, digits):
+        if not _fits(region, digits) or not may_be_valid(region, digits):
             continue
         number = _parse(raw, region)
-        if number is not None and phonenumbers.is_valid_number(number):
-            return _result(number, 0.95)
-    if written is not None and not phone_context:
-        found = any_region_phone(written, digits, groups, explicit_shape=explicit_shape)
+        valid = _valid_region(number)
+        if number is not None and valid is not None:
+            return _result(number, 0.95, valid)
+    written = shape() if shape is not None and not phone_context else None
+    if written is not None:
+        found = any_region_phone(written[0], digits, written[1], explicit_shape=written[2])
         if found is not None:
             return PhoneResult("any_region", 0.8, (found.e164, found.nsn), found.region)
     if phone_context and n <= 15:

@@ -31,10 +31,10 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat
 
+from .pii_phone_plan import may_be_valid, valid_pattern
+
 __all__ = ["AnyRegionPhone", "any_region_phone", "digit_groups", "warm_up"]
 
-_TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number", "voip",
-          "pager", "uan", "voicemail")
 _DIGITS = re.compile(r"\d+")
 MIN_DIGITS = 7
 MAX_DIGITS = 12
@@ -104,18 +104,17 @@ def _build() -> _Index:
         meta = PhoneMetadata.metadata_for_region(region, None)
         if meta is None or meta.general_desc is None:
             continue
-        patterns = [d.national_number_pattern for d in (getattr(meta, t, None) for t in _TYPES)
-                    if d is not None and d.national_number_pattern]
-        if not patterns:
+        pattern = valid_pattern(meta)
+        if pattern is None:
             continue
         # "1" is North America's optional long-distance prefix, not a trunk prefix national writing needs
-        prefix = meta.national_prefix or ""
-        prefix = "" if prefix == "1" else prefix
-        entry = _Region(region, prefix, re.compile("(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"))
+        trunk = meta.national_prefix or ""
+        entry = _Region(region, "" if trunk == "1" else trunk, pattern)
         for n in set(meta.general_desc.possible_length or ()):
-            by_length.setdefault(n + len(prefix), []).append(entry)
+            by_length.setdefault(n + len(entry.prefix), []).append(entry)
         formats = meta
-        if not meta.number_format and meta.country_code is not None:  # regions sharing a calling code print with the main region's formats
+        # regions sharing a calling code print with the main region's formats
+        if not meta.number_format and meta.country_code is not None:
             main = phonenumbers.region_code_for_country_code(meta.country_code)
             formats = PhoneMetadata.metadata_for_region(main, None) or meta
         for grouping in _groupings(formats):
@@ -137,8 +136,9 @@ def _index() -> _Index:
 
 
 def warm_up() -> None:
-    """Build the region indexes now (~0.2 s) instead of on the first unhinted number."""
+    """Build the region indexes now (~0.3 s) instead of on the first number that needs them."""
     _index()
+    may_be_valid("US", "0")
 
 
 def _candidates(regions: tuple[_Region, ...], digits: str) -> list[str]:
