@@ -144,7 +144,7 @@ def street_starts(text: str, digits: Digits, *, at_numbers: bool = True) -> Iter
             if start == blank:
                 break
             token = text[start:blank]
-            if token in STREET_LEADS or (i == 0 and token.endswith(EU_STREET_SUFFIXES)):
+            if token.endswith(STREET_LEADS) or (i == 0 and token.endswith(EU_STREET_SUFFIXES)):
                 yield from _word_starts(text, start, blank)
             pos = start
 
