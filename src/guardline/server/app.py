@@ -51,9 +51,9 @@ def _build_guard(core: Settings, *, database_url: str | None, state_url: str | N
     database = database_url or core.database_url or DEFAULT_DATABASE
     if database != "none":
         from ..audit import open_audit
+        from ..cli._runtime import audit_options  # the policy's audit: section (durable, checkpoints)
 
-        # the policy's ``audit.durable: false`` trades the per-verdict commit wait for write-behind
-        audit = open_audit(database, keys=ring, durable=bool(loaded.audit.get("durable", True)))
+        audit = open_audit(database, keys=ring, **audit_options(loaded))
     return Guard(loaded, state=state, keys=ring, audit=audit, sinks=sinks, settings=core)
 
 
