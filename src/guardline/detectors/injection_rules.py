@@ -194,7 +194,10 @@ def _fired(hits: list[Hit], text: str, direct: bool) -> list[tuple[Feature, int,
         if not f.then:
             out.extend((f, h.start, h.end) for h in firsts)
             continue
-        seconds = sorted((h for c in f.then for h in by_concept.get(c, ())), key=lambda h: h.start)
+        if len(f.then) == 1:
+            seconds = by_concept.get(f.then[0], [])  # hits come sorted by start
+        else:
+            seconds = sorted((h for c in f.then for h in by_concept.get(c, ())), key=lambda h: h.start)
         if not seconds:
             continue
         starts = [h.start for h in seconds]
