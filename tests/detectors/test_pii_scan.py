@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guardline.detectors.pii_cues import find_cues, literal_prefixes
+from guardline.detectors.pii_cues import anchored, find_cues, literal_prefixes
+from guardline.detectors.pii_names import _line_starts
 from guardline.detectors.pii_patterns import (
     CARD_CONTEXT,
     CARD_WORDS,
@@ -23,6 +24,8 @@ from guardline.detectors.pii_patterns import (
     ID_CONTEXT_KINDS,
     IPV4,
     LETTER_IDS,
+    NAME_GREETING,
+    NAME_THIS_IS,
     NOT_PHONE_WORDS,
     PHONE_CONTEXT,
     PHONE_WORDS,
@@ -47,7 +50,8 @@ PIECES = [
     "-", ".", "/", " ", " ", "  ", "\t", "\n", ",", "@", "x", "ext", "#", "GB82", "WEST", "DE89", "AB",
     "C", "X", "K", "RCCMNL", "83S18D969H", "S", "Main", "Street", "St", "Storgatan", "Via", "dei",
     "Mille", "rue", "de", "la", "Paix", "Apt", "anna", "berg", "example", "org", "se", "a", "b",
-    "the", "call", "phone", "order", "card", "ssn", "BSN", "é", "Ü", "_", "'", "ul.",
+    "the", "call", "phone", "order", "card", "ssn", "BSN", "é", "Ü", "_", "'", "ul.", "Hi", "hello", "Good",
+    "morning", "this", "is", "Anna", "Berg", "!", ":",
 ]
 texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=40).map("".join)
 
@@ -74,10 +78,19 @@ def test_anchored_starts_find_what_finditer_finds(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(texts)
-def test_street_gate_drops_no_street_line(text: str) -> None:
+def test_street_gates_drop_no_street_line(text: str) -> None:
     cues = find_cues(text)
-    gated = matches_at(STREET, text, street_starts(text, scan_digits(text), at_numbers=bool(cues.at("street"))))
+    gated = matches_at(STREET, text, street_starts(text, scan_digits(text), cues))
     assert spans(gated) == spans(STREET.finditer(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_line_anchored_name_patterns_find_what_finditer_finds(text: str) -> None:
+    cues = find_cues(text)
+    for pattern, concept in ((NAME_GREETING, "greeting"), (NAME_THIS_IS, "this_is")):
+        anchored_spans = spans(anchored(pattern, text, _line_starts(text, cues.at(concept))))
+        assert anchored_spans == spans(pattern.finditer(text))
 
 
 KEYWORD_TEXTS = ["my SSN is", "social security no", "Steuer-ID", "téléphone", "Teléfono", "número",

@@ -88,6 +88,8 @@ class NerBackend(Protocol):
 
 def fold_name(value: str) -> str:
     """Casefold, strip diacritics, collapse whitespace: the canonical form of names and addresses."""
+    if value.isascii():  # nothing to decompose
+        return " ".join(value.casefold().split())
     decomposed = unicodedata.normalize("NFKD", value)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(stripped.casefold().split())

@@ -29,7 +29,7 @@ def find_addresses(text: str, cues: Cues, digits: Digits) -> Iterator[PiiMatch]:
     if not digits.total:
         return  # every address pattern needs a house number
     seen: list[tuple[int, int]] = []
-    for m in matches_at(STREET, text, street_starts(text, digits, at_numbers=bool(cues.at("street")))):
+    for m in matches_at(STREET, text, street_starts(text, digits, cues)):
         s, e = m.span()
         value = text[s:e].rstrip(".,")
         seen.append((s, s + len(value)))

@@ -21,10 +21,12 @@ import ahocorasick
 
 from .pii_patterns import (
     CARD_WORDS,
+    EU_STREET_SUFFIXES,
     GREETING_WORDS,
     ID_CONTEXT_KINDS,
     NOT_PHONE_WORDS,
     PHONE_WORDS,
+    STREET_LEADS,
     STREET_ROMANCE_WORDS,
     STREET_SUFFIX_WORDS,
 )
@@ -111,19 +113,28 @@ _CUE_WORDS: dict[str, tuple[str, ...]] = {
     "greeting": tuple(sorted(literal_prefixes(GREETING_WORDS))),
     "this_is": ("this",),
     "street": tuple(sorted(literal_prefixes(STREET_SUFFIX_WORDS) | literal_prefixes(STREET_ROMANCE_WORDS))),
+    "street_lead": tuple(sorted({w.lower() for w in STREET_LEADS})),
+    "street_suffix": tuple(sorted({w.lower() for w in EU_STREET_SUFFIXES})),
 }
 # concepts whose cue words are whole words in their patterns (a word character may not follow)
-_WHOLE_WORD = frozenset({"greeting", "this_is", "street"})
+_WHOLE_WORD = frozenset({"greeting", "this_is", "street", "street_lead", "street_suffix"})
+# concepts whose cue words END a word ("Storgatan"): no word boundary needed before them
+_WORD_END = frozenset({"street_suffix"})
 
 
 def _build() -> ahocorasick.Automaton:
+    """Each word's value: its length and its concepts split by the boundaries they need: a word start
+    only, a whole word, a word end only (street suffixes)."""
     automaton = ahocorasick.Automaton()
     words: dict[str, list[str]] = {}
     for concept, cue_words in _CUE_WORDS.items():
         for word in cue_words:
             words.setdefault(word, []).append(concept)
     for word, concepts in words.items():
-        automaton.add_word(word, (len(word), tuple(concepts)))
+        starts = tuple(c for c in concepts if c not in _WHOLE_WORD and c not in _WORD_END)
+        whole = tuple(c for c in concepts if c in _WHOLE_WORD and c not in _WORD_END)
+        ends = tuple(c for c in concepts if c in _WORD_END)
+        automaton.add_word(word, (len(word), starts, whole, ends))
     automaton.make_automaton()
     return automaton
 
@@ -158,19 +169,27 @@ def _lower_same_length(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
 def find_cues(text: str) -> Cues:
     low = _lower_same_length(text)
     starts: dict[str, list[int]] = {}
-    n = len(low)
-    for end, (length, concepts) in _AUTOMATON.iter(low):
+    last = len(low) - 1
+    for end, (length, at_start, whole, ends) in _AUTOMATON.iter(low):
         start = end - length + 1
-        if start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_"):
+        if start and _is_word(low[start - 1]):  # inside a word: only word-end cues count
+            if ends and (end == last or not _is_word(low[end + 1])):
+                for concept in ends:
+                    starts.setdefault(concept, []).append(start)
             continue
-        whole = end + 1 == n or not (low[end + 1].isalnum() or low[end + 1] == "_")
-        for concept in concepts:
-            if whole or concept not in _WHOLE_WORD:
+        for concept in at_start:
+            starts.setdefault(concept, []).append(start)
+        if (whole or ends) and (end == last or not _is_word(low[end + 1])):
+            for concept in whole + ends:
                 starts.setdefault(concept, []).append(start)
-    return Cues(low, {c: sorted(set(p)) for c, p in starts.items()})
+    return Cues(low, {c: sorted(set(p)) if len(p) > 1 else p for c, p in starts.items()})
 
 
 def anchored(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:

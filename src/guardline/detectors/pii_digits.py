@@ -139,8 +139,10 @@ def classify_run(text: str, s: int, core_end: int, end: int, *, international: b
         if id_kinds or card_ctx or ((cues.within("not_phone", lo, s) or "#" in before)
                                     and PHONE_NEGATIVE.search(before) is not None):
             return None  # a failed id or card, an order number: not a phone
-    phone_ctx = ((cues.within("phone", lo, s) and PHONE_CONTEXT.search(before) is not None)
-                 or PHONE_LABEL_AFTER.match(text, end) is not None)
+    def phone_ctx() -> bool:
+        return ((cues.within("phone", lo, s) and PHONE_CONTEXT.search(before) is not None)
+                or PHONE_LABEL_AFTER.match(text, end) is not None)
+
     value = text[s:end]
 
     def shape() -> Shape | None:
@@ -151,7 +153,7 @@ def classify_run(text: str, s: int, core_end: int, end: int, *, international: b
 
     # a part of a longer run is never a phone by its shape alone (``5698 7654`` of a failed IBAN)
     phone = classify_phone(value, digits, international=international, regions=regions,
-                           phone_context=phone_ctx, shape=None if international or phone_ctx or sub else shape)
+                           phone_context=phone_ctx, shape=None if international or sub else shape)
     if phone is None:
         return None
     return PiiMatch(PHONE, phone.kind, s, end, value, phone.canonical, phone.score, phone.region or "")

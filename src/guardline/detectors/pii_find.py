@@ -86,7 +86,7 @@ def _repeats(text: str, found: list[PiiMatch], taken: list[tuple[int, int]]) -> 
     073-555 12 34``): the context that confirmed one confirms them all, and redaction must not leave a
     copy behind. Only whole tokens count; names and addresses (short, common words) are left out."""
     out: list[PiiMatch] = []
-    for m in {m.value: m for m in found if m.type not in (NAME, STREET_ADDRESS)}.values():
+    for m in {m.value: m for m in found if m.type not in (NAME, STREET_ADDRESS) and text.count(m.value) > 1}.values():
         i = text.find(m.value)
         while i >= 0:
             e = i + len(m.value)
@@ -231,11 +231,11 @@ class PiiFinder:
     def _digit_runs(self, text: str, digits: Digits, cues: Cues, taken: list[tuple[int, int]],
                     add: Callable[[PiiMatch], None], regions: tuple[str, ...],
                     check: Callable[[], None] | None) -> None:
-        for m in matches_at(DIGIT_RUN, text, digit_run_starts(text, digits)):
+        for m in matches_at(DIGIT_RUN, text, digit_run_starts(text, digits, self.min_digits)):
             s = m.start()
             core_end = m.start("ext") if m.group("ext") is not None else m.end()
             raw = text[s:core_end]
-            if sum(c.isdigit() for c in raw) < self.min_digits or dateish(raw):
+            if sum(map(str.isdigit, raw)) < self.min_digits or dateish(raw):
                 continue
             if check is not None:
                 check()
@@ -249,7 +249,7 @@ class PiiFinder:
                 continue
 
             def part(ss: int, ee: int, *, _s: int = s, _intl: bool = international) -> PiiMatch | None:
-                if sum(c.isdigit() for c in text[ss:ee]) < self.min_digits or _overlaps(taken, ss, ee):
+                if sum(map(str.isdigit, text[ss:ee])) < self.min_digits or _overlaps(taken, ss, ee):
                     return None
                 return classify_run(text, ss, ee, ee, international=_intl and ss == _s, regions=regions,
                                     window=self.context_window, cues=cues, sub=True)

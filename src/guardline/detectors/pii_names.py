@@ -111,12 +111,18 @@ def _name_span(text: str, start: int, end: int, *, upper_ok: bool = False, after
     return first, last
 
 
+def _line_starts(text: str, positions: list[int]) -> list[int]:
+    """The starts of the lines holding ``positions``: where the line-anchored patterns (greetings,
+    "this is") can match, instead of scanning every line."""
+    return sorted({text.rfind("\n", 0, p) + 1 for p in positions})
+
+
 def find_names(text: str, cues: Cues) -> Iterator[PiiMatch]:
     scans: tuple[tuple[Iterator[re.Match[str]], str, float], ...] = (
         (anchored(NAME_CUE, text, cues.at("name")), "cue", 0.8),
         (anchored(NAME_TITLE, text, cues.at("title")), "title", 0.8),
-        (NAME_THIS_IS.finditer(text) if cues.at("this_is") else iter(()), "cue", 0.7),
-        (NAME_GREETING.finditer(text) if cues.at("greeting") else iter(()), "greeting", 0.7),
+        (anchored(NAME_THIS_IS, text, _line_starts(text, cues.at("this_is"))), "cue", 0.7),
+        (anchored(NAME_GREETING, text, _line_starts(text, cues.at("greeting"))), "greeting", 0.7),
         (anchored(NAME_SIGNATURE, text, cues.at("signature")), "signature", 0.6),
     )
     for i, (matches, kind, score) in enumerate(scans):

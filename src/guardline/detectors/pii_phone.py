@@ -93,9 +93,17 @@ def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
         return None
 
 
+def _ask(flag: bool | Callable[[], bool]) -> bool:
+    return flag if isinstance(flag, bool) else flag()
+
+
 def classify_phone(raw: str, digits: str, *, international: bool, regions: tuple[str, ...],
-                   phone_context: bool, shape: Callable[[], Shape | None] | None = None) -> PhoneResult | None:
+                   phone_context: bool | Callable[[], bool],
+                   shape: Callable[[], Shape | None] | None = None) -> PhoneResult | None:
     """Classify a digit run as a phone number (see the module docstring), or None.
+
+    ``phone_context`` (a phone keyword near the run) may be a function: it is then asked only when a
+    validated tier does not already decide.
 
     ``shape`` enables tier 3: called only when tiers 1 and 2 fail, it returns the number as written
     without its extension, its digit-group lengths and whether it has an explicit phone shape, or None
@@ -109,7 +117,7 @@ def classify_phone(raw: str, digits: str, *, international: bool, regions: tuple
         valid = _valid_region(number)
         if number is not None and valid is not None:
             return _result(number, 1.0, valid)
-        if number is not None and phone_context and phonenumbers.is_possible_number(number):
+        if number is not None and _ask(phone_context) and phonenumbers.is_possible_number(number):
             return PhoneResult("unverified", 0.6, (phonenumbers.format_number(number, _E164),
                                                   phonenumbers.national_significant_number(number)), None)
         return None
@@ -120,11 +128,12 @@ def classify_phone(raw: str, digits: str, *, international: bool, regions: tuple
         valid = _valid_region(number)
         if number is not None and valid is not None:
             return _result(number, 0.95, valid)
-    written = shape() if shape is not None and not phone_context else None
+    context = _ask(phone_context)
+    written = shape() if shape is not None and not context else None
     if written is not None:
         found = any_region_phone(written[0], digits, written[1], explicit_shape=written[2])
         if found is not None:
             return PhoneResult("any_region", 0.8, (found.e164, found.nsn), found.region)
-    if phone_context and n <= 15:
+    if context and n <= 15:
         return PhoneResult("unverified", 0.6, (digits, digits.lstrip("0")), None)
     return None

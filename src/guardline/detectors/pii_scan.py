@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from .pii_cues import Cues
 from .pii_patterns import EU_STREET_SUFFIXES, STREET_LEADS
 
 __all__ = [
@@ -64,15 +65,31 @@ def matches_at(pattern: re.Pattern[str], text: str, starts: Iterable[int]) -> It
             yield m
 
 
-def digit_run_starts(text: str, digits: Digits) -> Iterator[int]:
+def digit_run_starts(text: str, digits: Digits, min_digits: int = 1) -> Iterator[int]:
     """``DIGIT_RUN`` starts with ``+``, ``+ ``, ``(``, ``+(`` or a digit right before the digits of
-    a run; inside a run its lookbehind (no word character before) fails."""
-    for s, _ in digits.runs:
-        yield s
-        for k in (1, 2, 3):
-            prefix = text[max(0, s - k):s]
-            if len(prefix) == k and prefix[0] in "+(" and all(c in "+( \t" for c in prefix):
-                yield s - k
+    a run; inside a run its lookbehind (no word character before) fails. Only runs in a chain (runs
+    joined by gaps of at most four separator characters, more than ``DIGIT_RUN`` ever joins) holding
+    ``min_digits`` digits can start a match that long, so the other chains are not tried."""
+    runs = digits.runs
+    i = 0
+    while i < len(runs):
+        j, total = i, runs[i][1] - runs[i][0]
+        while j + 1 < len(runs) and _joinable(text, runs[j][1], runs[j + 1][0]):
+            j += 1
+            total += runs[j][1] - runs[j][0]
+        if total >= min_digits:
+            for s, _ in runs[i:j + 1]:
+                yield s
+                if s and text[s - 1] in "+( \t":
+                    for k in (1, 2, 3):
+                        prefix = text[max(0, s - k):s]
+                        if len(prefix) == k and prefix[0] in "+(" and not prefix.strip("+( \t"):
+                            yield s - k
+        i = j + 1
+
+
+def _joinable(text: str, end: int, start: int) -> bool:
+    return start - end <= 4 and not text[end:start].strip(" \t-./()")
 
 
 def iban_starts(text: str, digits: Digits) -> list[int]:
@@ -91,24 +108,36 @@ def _token_start(text: str, s: int) -> int:
     return s
 
 
-def letter_id_starts(text: str, digits: Digits) -> Iterator[int]:
-    """Where ``LETTER_IDS`` can start, by the length of a digit run: ES DNI (8 digits) and FI HETU (6)
-    start at the run; ES NIE (7) one or two characters before it (``X2482300W``, ``X-2482300-W``); UK
-    NINO two or three before its first run (``AB123456C``: 6, ``AB 12 34 56 C``: 2); an IT codice
-    fiscale at the start of its alphanumeric token, whose first digit run has at most three digits
-    (``RCCMNL83S..``, or later ones when "omocodia" replaced digits by letters)."""
+def letter_id_starts(text: str, digits: Digits) -> list[int]:
+    """Where ``LETTER_IDS`` can start, by the length of a digit run and the letters around it: ES DNI
+    (8 digits, a letter after) and FI HETU (6 digits, a century sign after) start at the run; ES NIE
+    (7) at an X, Y or Z one or two characters before it; UK NINO at two letters right before its first
+    run (``AB123456C``: 6 digits, ``AB12 34 56 C``: 2) or before a blank (``AB 12 34 56 C``); an IT
+    codice fiscale at the start of its alphanumeric token, at least six letters before a first digit
+    run of at most three digits (``RCCMNL83S..``, or a later run when "omocodia" replaced digits)."""
+    out: list[int] = []
+    n_text = len(text)
     for s, e in digits.runs:
         n = e - s
-        if n in (6, 8):
-            yield s
-        if n == 7:
-            yield from (s - 1, s - 2)
-        if n in (2, 6) and s >= 3:
-            yield from (s - 2, s - 3)
-        elif n in (2, 6) and s == 2:
-            yield 0
-        if n <= 3:
-            yield _token_start(text, s)
+        after = text[e:e + 2]
+        if (n == 8 and (after[:1].isalpha() or (after[:1] in ("-", " ") and after[1:].isalpha()))) or (
+                n == 6 and after[:1] and after[0] in "-+ABCDEFUVWXY"):
+            out.append(s)
+        if n == 7 and s >= 1:
+            if text[s - 1] in "XYZxyz":
+                out.append(s - 1)
+            elif s >= 2 and text[s - 1] in "- " and text[s - 2] in "XYZxyz":
+                out.append(s - 2)
+        if n in (2, 6) and s >= 2:
+            if text[s - 2:s].isalpha():
+                out.append(s - 2)
+            elif s >= 3 and text[s - 1] == " " and text[s - 3:s - 1].isalpha():
+                out.append(s - 3)
+        if n <= 3 and e < n_text:
+            start = _token_start(text, s)
+            if s - start >= 6:
+                out.append(start)
+    return out
 
 
 def _is_word(c: str) -> bool:
@@ -121,20 +150,33 @@ def _word_starts(text: str, start: int, end: int) -> Iterator[int]:
             yield p
 
 
-def street_starts(text: str, digits: Digits, *, at_numbers: bool = True) -> Iterator[int]:
+def street_starts(text: str, digits: Digits, cues: Cues | None = None) -> Iterator[int]:
     """``STREET`` starts at a house number, or (continental forms, house number of at most four digits)
     at the word before it that ends in a street suffix (``Storgatan 12``), or at a leading street word
     at most four blank-separated tokens before it on the same line (``Via dei Mille 12``).
-    ``at_numbers=False``: the text has no English street word nor Romance one, so no line starts at a
-    house number."""
+
+    With ``cues``, only where the words those forms need are present: a line starts at a number only
+    when an English or Romance street word follows on its line; leading words are looked for only
+    when one ("via", "rue", "calle" ...) stands before the number on its line, street suffixes only
+    when a word ending in one ("-gatan", "-straße" ...) does."""
+    if cues is not None and not (cues.at("street") or cues.at("street_lead") or cues.at("street_suffix")):
+        return
+    n = len(text)
     for s, e in digits.runs:
-        if at_numbers:
+        if cues is None:
             yield s
-        if e - s > 4:
+        else:
+            line_end = text.find("\n", e)
+            if cues.within("street", e, n if line_end < 0 else line_end):
+                yield s
+        if e - s > 4 or s == 0 or text[s - 1] not in " \t":
             continue
         line = text.rfind("\n", 0, s) + 1
+        leads = cues is None or cues.within("street_lead", line, s)
+        if not (leads or cues is None or cues.within("street_suffix", line, s)):
+            continue
         pos = s
-        for i in range(4):
+        for i in range(4 if leads else 1):
             if pos <= line or text[pos - 1] not in " \t":
                 break
             blank = pos - 1
@@ -144,7 +186,7 @@ def street_starts(text: str, digits: Digits, *, at_numbers: bool = True) -> Iter
             if start == blank:
                 break
             token = text[start:blank]
-            if token.endswith(STREET_LEADS) or (i == 0 and token.endswith(EU_STREET_SUFFIXES)):
+            if (leads and token.endswith(STREET_LEADS)) or (i == 0 and token.endswith(EU_STREET_SUFFIXES)):
                 yield from _word_starts(text, start, blank)
             pos = start
 
