@@ -18,7 +18,7 @@ from guardline.config import Settings
 from guardline.keys import KeyRing
 from guardline.monitor.setup import build_monitoring
 from guardline.policy import load_policy
-from guardline.server import KeyStore, ServerSettings, create_app, monitor_routes
+from guardline.server import KeyStore, ServerSettings, create_app
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning
@@ -39,9 +39,7 @@ class Replica:
         self.guard = Guard(policy, state=self.state, keys=KeyRing(SECRET), sinks=self.setup.sinks,
                            interceptors=self.setup.interceptors, settings=Settings(secret=SECRET))
         self.keys = KeyStore(db)
-        app = create_app(ServerSettings(), guard=self.guard, keys=self.keys)
-        app.state.monitoring = self.setup
-        app.include_router(monitor_routes.router)
+        app = create_app(ServerSettings(), guard=self.guard, keys=self.keys, monitoring=self.setup)
         self.client = TestClient(app, raise_server_exceptions=False)
         self.client.__enter__()
 

@@ -8,7 +8,7 @@ bundles), ``replay`` (recorded traffic through a new policy).
 """
 
 from .chain import Checkpoint, Problem, ProblemKind, VerifyReport
-from .sink import AuditLog, open_audit
+from .sink import AuditLog, audit_options, open_audit
 from .verify import BundleReport, export_bundle, read_checkpoint_file, verify_bundle, verify_store
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Problem",
     "ProblemKind",
     "VerifyReport",
+    "audit_options",
     "export_bundle",
     "open_audit",
     "read_checkpoint_file",

@@ -27,7 +27,7 @@ from .crypto import AuditCrypto
 from .store import AuditStore, open_store
 from .writer import Pending, Writer, sign_heads
 
-__all__ = ["AuditLog", "open_audit"]
+__all__ = ["AuditLog", "audit_options", "open_audit"]
 
 _TENANT = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 
@@ -161,3 +161,12 @@ def open_audit(url: str, *, keys: KeyRing, durable: bool = True, checkpoint_ever
     store = open_store(url, durable=durable)
     return AuditLog(store, keys, durable=durable, checkpoint_every=checkpoint_every,
                     checkpoint_seconds=checkpoint_seconds, checkpoint_file=checkpoint_file)
+
+
+def audit_options(policy: Any) -> dict[str, Any]:
+    """``open_audit`` keyword arguments from the policy's ``audit:`` section."""
+    a = policy.audit
+    return {"durable": bool(a.get("durable", True)),
+            "checkpoint_every": int(a.get("checkpoint_every", 1000)),
+            "checkpoint_seconds": float(a.get("checkpoint_seconds", 60.0)),
+            "checkpoint_file": a.get("checkpoint_file")}

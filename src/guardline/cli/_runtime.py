@@ -25,15 +25,6 @@ def open_state_url(url: str | None) -> StateStore:
     return open_state(url or "memory://")
 
 
-def audit_options(policy: Any) -> dict[str, Any]:
-    """``open_audit`` keyword arguments from the policy's ``audit:`` section."""
-    a = policy.audit
-    return {"durable": bool(a.get("durable", True)),
-            "checkpoint_every": int(a.get("checkpoint_every", 1000)),
-            "checkpoint_seconds": float(a.get("checkpoint_seconds", 60.0)),
-            "checkpoint_file": a.get("checkpoint_file")}
-
-
 def build_guard(args: argparse.Namespace, *, settings: Settings | None = None,
                 default_database: str | None = None, default_state: str | None = None) -> Guard:
     """A Guard from flags, then ``GUARDLINE_*`` settings, then the given defaults. An audit store is
@@ -49,7 +40,7 @@ def build_guard(args: argparse.Namespace, *, settings: Settings | None = None,
     state = open_state_url(state_url)
     audit: Any = None
     if database:
-        from ..audit import open_audit
+        from ..audit import audit_options, open_audit
 
         if keys.ephemeral:
             raise ConfigError("an audit database needs GUARDLINE_SECRET (or GUARDLINE_SECRET_FILE): "

@@ -16,10 +16,12 @@ import httpx
 from fastapi import FastAPI
 
 from .. import __version__
+from ..audit import audit_options
 from ..config import Settings, load_settings
 from ..errors import ConfigError
 from ..guard import Guard
 from ..keys import KeyRing
+from ..monitor.setup import MonitoringSetup
 from .errors import install_error_handler
 from .gateway import Gateway
 from .keystore import KeyStore
@@ -40,7 +42,11 @@ Errors are `{"error": {"code", "message", "field"}}`."""
 
 
 def _build_guard(core: Settings, *, database_url: str | None, state_url: str | None,
-                 policy: Any, sinks: list[Any]) -> Guard:
+                 policy: Any, metrics: MetricsSink) -> tuple[Guard, MonitoringSetup]:
+    """The Guard with its audit log, metrics sink, and monitoring (windows, alert rules, breakers,
+    canaries) built from the policy's ``monitor``/``alerts``/``breaker``/``canary`` sections."""
+    from ..audit import open_audit
+    from ..monitor.setup import build_monitoring
     from ..policy import Policy, load_policy
     from ..state import open_state
 
@@ -50,27 +56,38 @@ def _build_guard(core: Settings, *, database_url: str | None, state_url: str | N
     audit = None
     database = database_url or core.database_url or DEFAULT_DATABASE
     if database != "none":
-        from ..audit import open_audit
-        from ..cli._runtime import audit_options  # the policy's audit: section (durable, checkpoints)
-
         audit = open_audit(database, keys=ring, **audit_options(loaded))
-    return Guard(loaded, state=state, keys=ring, audit=audit, sinks=sinks, settings=core)
+    setup = build_monitoring(loaded, state, audit=audit, registry=metrics.registry)
+    guard = Guard(loaded, state=state, keys=ring, audit=audit, sinks=[*setup.sinks, metrics],
+                  interceptors=setup.interceptors, settings=core)
+    return guard, setup
 
 
 def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = None,
                keys: KeyStore | None = None, core: Settings | None = None, database_url: str | None = None,
-               state_url: str | None = None, policy: Any = None) -> FastAPI:
-    """Build the gateway. ``guard`` and ``keys`` given by the caller are not closed on shutdown."""
+               state_url: str | None = None, policy: Any = None,
+               monitoring: MonitoringSetup | None = None) -> FastAPI:
+    """Build the gateway. ``guard``, ``keys`` and ``monitoring`` given by the caller are not closed on
+    shutdown. A caller's ``guard`` without ``monitoring`` gets monitoring built and attached; with
+    ``monitoring``, the caller has already wired its sinks and interceptors into the guard."""
     settings = settings if settings is not None else load_server_settings()
     core = core if core is not None else (guard.settings if guard is not None else load_settings())
     metrics = MetricsSink()
     owned: list[Any] = []
     if guard is None:
-        guard = _build_guard(core, database_url=database_url, state_url=state_url, policy=policy,
-                             sinks=[metrics])
-        owned.append(guard)
-    else:
+        guard, monitoring = _build_guard(core, database_url=database_url, state_url=state_url,
+                                         policy=policy, metrics=metrics)
+        owned.extend([guard, monitoring])
+    elif monitoring is not None:
         guard.sinks = (*guard.sinks, metrics)
+    else:  # the caller's Guard: add metrics and monitoring to it
+        from ..monitor.setup import build_monitoring
+
+        monitoring = build_monitoring(guard.policy, guard.state, audit=guard.audit,  # type: ignore[arg-type]
+                                      registry=metrics.registry)
+        guard.sinks = (*guard.sinks, *monitoring.sinks, metrics)
+        guard.interceptors = (*guard.interceptors, *monitoring.interceptors)
+        owned.append(monitoring)
     if keys is None:
         db = database_url or core.database_url or DEFAULT_DATABASE
         if db == "none":
@@ -83,6 +100,8 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         gateway.http = httpx.AsyncClient(limits=httpx.Limits(max_connections=256,
                                                              max_keepalive_connections=64))
+        if monitoring is not None:
+            monitoring.monitor.start()
         try:
             yield
         finally:
@@ -93,12 +112,13 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
 
     app = FastAPI(title="Guardline", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
     app.state.gateway = gateway
+    app.state.monitoring = monitoring
     install_error_handler(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
-    from . import check, conversations, customers, health, proxy, send, webhooks
+    from . import check, conversations, customers, health, monitor_routes, proxy, send, webhooks
 
-    for module in (check, customers, conversations, proxy, send, health):
+    for module in (check, customers, conversations, proxy, send, monitor_routes, health):
         app.include_router(module.router)
     app.include_router(webhooks.router)
     return app

@@ -15,13 +15,13 @@ from fastapi.responses import JSONResponse
 
 from ..errors import InvalidInput
 from .auth import Principal, require
-from .errors import ERROR_RESPONSES, ApiError
+from .errors import ERROR_RESPONSES, NOT_FOUND_RESPONSES, ApiError
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["audit"])
 
-_RESPONSES = {**ERROR_RESPONSES, 404: ERROR_RESPONSES[401] | {"description": "Not found"}}
+_RESPONSES = NOT_FOUND_RESPONSES
 ConversationId = Annotated[str, Path(min_length=1, max_length=256)]
 
 

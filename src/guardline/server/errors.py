@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ConfigError, GuardlineError, IntegrityError, InvalidInput, StoreError
 
-__all__ = ["ERROR_RESPONSES", "ApiError", "ErrorBody", "install_error_handler", "render"]
+__all__ = ["ERROR_RESPONSES", "NOT_FOUND_RESPONSES", "ApiError", "ErrorBody", "install_error_handler", "render"]
 
 log = logging.getLogger("guardline.server")
 
@@ -126,3 +126,4 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _doc("Invalid input; `field` names the offending field"),
     503: _doc("A store is unavailable or the feature is not configured"),
 }
+NOT_FOUND_RESPONSES: dict[int | str, dict[str, Any]] = {**ERROR_RESPONSES, 404: _doc("Not found")}

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidInput
 from .auth import Principal, require
-from .errors import ERROR_RESPONSES, ApiError
+from .errors import ERROR_RESPONSES, NOT_FOUND_RESPONSES, ApiError
 
 __all__ = ["router"]
 
@@ -125,7 +125,7 @@ async def start_canary(request: Request, name: Name, body: CanaryIn,
     return await anyio.to_thread.run_sync(start)
 
 
-@router.delete("/v1/agents/{name}/canary", responses=ERROR_RESPONSES, summary="Stop the canary")
+@router.delete("/v1/agents/{name}/canary", responses=NOT_FOUND_RESPONSES, summary="Stop the canary")
 async def stop_canary(request: Request, name: Name,
                       who: Annotated[Principal, Depends(require("admin"))]) -> dict[str, Any]:
     setup = _setup(request)
