@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Normalized", "normalize"]
+__all__ = ["Normalized", "fold_lookalikes", "normalize"]
 
 # Cyrillic and Greek letters that render like Latin ones (one character to one character).
 _HOMOGLYPHS = str.maketrans({
@@ -72,6 +72,12 @@ class Normalized:
     def original_text(self, start: int, end: int) -> str:
         s, e = self.span(start, end)
         return self.original[s:e]
+
+
+def fold_lookalikes(text: str) -> str:
+    """Fold Cyrillic and Greek look-alikes of Latin letters (and dash and space variants); one
+    character to one, so offsets do not move."""
+    return text.translate(_HOMOGLYPHS)
 
 
 def _needs_work(text: str) -> bool:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..errors import ConfigError
-from ..normalize import _HOMOGLYPHS, normalize  # one look-alike table for the project
+from ..normalize import fold_lookalikes, normalize  # one look-alike table for the project
 from ..types import Category, Direction, Finding, Message, Severity
 from .base import BaseDetector, Context
 from .injection_decode import decode_segments, has_leet
@@ -187,7 +187,7 @@ def _flatten(text: str) -> str:
         return normalize(text).text  # its fast path: only ASCII control characters to drop
     flat = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     if _LOOKALIKE_SCRIPTS.search(flat):
-        flat = flat.translate(_HOMOGLYPHS)
+        flat = fold_lookalikes(flat)
     return flat
 
 
