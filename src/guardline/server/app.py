@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..audit import audit_options
-from ..config import Settings, load_settings
+from ..config import ServerSettings, Settings, load_server_settings, load_settings
 from ..errors import ConfigError
 from ..guard import Guard
 from ..keys import KeyRing
@@ -27,7 +27,6 @@ from .gateway import Gateway
 from .keystore import KeyStore
 from .limits import BodyLimit
 from .metrics import MetricsSink
-from .settings import ServerSettings, load_server_settings
 
 __all__ = ["DEFAULT_DATABASE", "DEFAULT_STATE", "app_from_env", "create_app"]
 

@@ -9,6 +9,7 @@ from typing import Any
 import anyio.to_thread
 import httpx
 
+from ..config import ServerSettings
 from ..errors import InvalidInput
 from ..guard import Guard
 from ..types import Message, Verdict
@@ -17,7 +18,6 @@ from .errors import ApiError
 from .keystore import KeyStore
 from .metrics import MetricsSink
 from .otel import check_span
-from .settings import ServerSettings
 
 __all__ = ["Gateway"]
 
