@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardline.detectors.pii_cues import anchored, find_cues, literal_prefixes
+from guardline.detectors.pii_find import _dotted_word_at
 from guardline.detectors.pii_names import _line_starts
 from guardline.detectors.pii_patterns import (
     CARD_CONTEXT,
@@ -27,6 +28,7 @@ from guardline.detectors.pii_patterns import (
     NAME_GREETING,
     NAME_THIS_IS,
     NOT_PHONE_WORDS,
+    OBFUSCATION_HINT,
     PHONE_CONTEXT,
     PHONE_WORDS,
     STREET,
@@ -91,6 +93,13 @@ def test_line_anchored_name_patterns_find_what_finditer_finds(text: str) -> None
     for pattern, concept in ((NAME_GREETING, "greeting"), (NAME_THIS_IS, "this_is")):
         anchored_spans = spans(anchored(pattern, text, _line_starts(text, cues.at(concept))))
         assert anchored_spans == spans(pattern.finditer(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b.c", "x", ".", " ", "\t", "at", " at ", "anna.berg", "_", "é", "\n"]),
+                max_size=20).map("".join))
+def test_obfuscation_hint_without_a_full_scan(low: str) -> None:
+    assert _dotted_word_at(low) == (OBFUSCATION_HINT.search(low) is not None)
 
 
 KEYWORD_TEXTS = ["my SSN is", "social security no", "Steuer-ID", "téléphone", "Teléfono", "número",

@@ -39,7 +39,6 @@ from .pii_patterns import (
     IPV4,
     IPV6_CANDIDATE,
     LETTER_IDS,
-    OBFUSCATION_HINT,
     URL,
 )
 from .pii_patterns import EMAIL as EMAIL_RE
@@ -69,7 +68,45 @@ def _maybe_obfuscated(text: str, low: str) -> bool:
         return True
     if "(at" in low or "[at" in low or "{at" in low or "<at" in low or " @" in text or "@ " in text:
         return True
-    return " at " in low and OBFUSCATION_HINT.search(low) is not None
+    return " at " in low and _dotted_word_at(low)
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _dotted_word_at(low: str) -> bool:
+    """``OBFUSCATION_HINT.search(low)`` (``x.y at z``) looked for only where a blank precedes "at"
+    instead of trying every position of the text."""
+    for blank in (" ", "\t"):
+        i = low.find(blank + "at")
+        while i >= 0:
+            if _dotted_before(low, i) and _word_after(low, i + 3):
+                return True
+            i = low.find(blank + "at", i + 1)
+    return False
+
+
+def _dotted_before(low: str, blank: int) -> bool:
+    """Does ``\\w\\.\\w+`` end right before the blank run that ends at ``blank``?"""
+    j = blank
+    while j > 0 and low[j - 1] in " \t":
+        j -= 1
+    k = j
+    while k > 0 and _is_word(low[k - 1]):
+        k -= 1
+    return k < j and k >= 2 and low[k - 1] == "." and _is_word(low[k - 2])
+
+
+def _word_after(low: str, i: int) -> bool:
+    """Is ``low[i:]`` a blank run followed by a word character?"""
+    j = i
+    while j < len(low) and low[j] in " \t":
+        j += 1
+    return j > i and j < len(low) and _is_word(low[j])
+
+
+_NAME_CUES = frozenset({"name", "title", "this_is", "greeting", "signature"})
 
 
 @lru_cache(maxsize=64)
@@ -123,11 +160,12 @@ class PiiFinder:
 
         cues = find_cues(text)
         low = cues.lower
+        cued = cues.starts  # concept -> cue starts; a concept without cues is not called at all
         digits = scan_digits(text)
         has_digit = digits.total > 0
         if "://" in text or "www." in text:
             taken.extend(m.span() for m in URL.finditer(text))
-        if CREDENTIAL in want:
+        if CREDENTIAL in want and ("token" in cued or "secret" in cued):
             for m in find_credentials(text, cues):
                 if not _overlaps(taken, m.start, m.end):
                     add(m)
@@ -147,7 +185,7 @@ class PiiFinder:
                 raw = lm.group()
                 if not _overlaps(taken, *lm.span()) and validate_letter_id(kind, raw):
                     add(PiiMatch(NATIONAL_ID, kind, lm.start(), lm.end(), raw, (compact_id(kind, raw),), 1.0))
-            if DOB in want:
+            if DOB in want and "dob" in cued:
                 for d in find_dates_of_birth(text, cues, month_first="US" in regions):
                     if not _overlaps(taken, d.start, d.end):
                         add(d)
@@ -161,7 +199,7 @@ class PiiFinder:
             self._digit_runs(text, digits, cues, taken, add, _upper(tuple(regions)), check)
         if check is not None:
             check()
-        if NAME in want:
+        if NAME in want and not _NAME_CUES.isdisjoint(cued):
             for n in find_names(text, cues):
                 if not _overlaps(taken, n.start, n.end):
                     add(n)

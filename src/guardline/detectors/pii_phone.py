@@ -69,15 +69,24 @@ def _fits(region: str, digits: str) -> bool:
     return n in lengths or (bool(prefix) and digits.startswith(prefix) and (n - len(prefix)) in lengths)
 
 
-def _valid_region(number: phonenumbers.PhoneNumber | None) -> str | None:
+def _valid_region(number: phonenumbers.PhoneNumber | None, hints: tuple[str, ...] = ()) -> str | None:
     """The region of a VALID number, else None: ``phonenumbers.is_valid_number`` spelled out so that
-    the region lookup (a walk over up to 25 regions for +1) is done once, not again for the result."""
+    the hinted regions of the number's calling code are asked first (one pattern check each) before
+    phonenumbers' own region lookup, a walk over up to 25 regions for +1, is done once."""
     if number is None:
         return None
-    region = phonenumbers.region_code_for_number(number)
+    for hint in hints:
+        if _code_of(hint) == number.country_code and phonenumbers.is_valid_number_for_region(number, hint):
+            return hint
+    region: str | None = phonenumbers.region_code_for_number(number)
     if region is None or not phonenumbers.is_valid_number_for_region(number, region):
         return None
     return region
+
+
+@lru_cache(maxsize=512)
+def _code_of(region: str) -> int:
+    return phonenumbers.country_code_for_region(region)
 
 
 def _result(number: phonenumbers.PhoneNumber, score: float, region: str) -> PhoneResult:
@@ -114,7 +123,7 @@ def classify_phone(raw: str, digits: str, *, international: bool, regions: tuple
     if international or digits.startswith("00"):
         text = raw if international else "+" + digits[2:]
         number = _parse(text, None)
-        valid = _valid_region(number)
+        valid = _valid_region(number, regions)
         if number is not None and valid is not None:
             return _result(number, 1.0, valid)
         if number is not None and _ask(phone_context) and phonenumbers.is_possible_number(number):
@@ -125,7 +134,7 @@ def classify_phone(raw: str, digits: str, *, international: bool, regions: tuple
         if not _fits(region, digits) or not may_be_valid(region, digits):
             continue
         number = _parse(raw, region)
-        valid = _valid_region(number)
+        valid = _valid_region(number, regions)
         if number is not None and valid is not None:
             return _result(number, 0.95, valid)
     context = _ask(phone_context)
