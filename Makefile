@@ -1,11 +1,12 @@
 # Guardline: two commands on a fresh machine.
-#   make run   - create .venv, install, run the main job on the embedded default (SQLite, no server)
+#   make run   - create .venv, install, start the gateway on the embedded default (SQLite, no server)
 #   make test  - create .venv with the dev extras, run ruff, mypy on src/ and pytest
+#   make demo  - check examples/messages.jsonl and print the verdicts as a table
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run demo test lint typecheck pytest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,9 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
+	$(BIN)/guardline serve --policy policies/default.yaml
+
+demo: $(VENV)/.run-installed
 	$(BIN)/guardline check --format table < examples/messages.jsonl
 
 lint: $(VENV)/.dev-installed
