@@ -135,10 +135,44 @@ def _index() -> _Index:
     return _INDEX
 
 
+_WARM = threading.Event()
+_WARM_LOCK = threading.Lock()
+
+
 def warm_up() -> None:
-    """Build the region indexes now (~0.3 s) instead of on the first number that needs them."""
-    _index()
-    may_be_valid("US", "0")
+    """Prepare everything the phone tiers need once per process, instead of on the first messages:
+    the region indexes (~0.3 s), and phonenumbers' compiled metadata patterns (~0.15 s: an example
+    number of every region parsed, validated and formatted).
+
+    Where phonenumbers offers it (``enable_pattern_cache``, e.g. 9.0.43), its patterns are kept for
+    good: without it they live in the ``re`` module's cache of 512 entries, which numbers from many
+    regions overflow, so patterns are compiled again and again (python-phonenumbers issue #108)."""
+    if _WARM.is_set():
+        return
+    with _WARM_LOCK:
+        if _WARM.is_set():
+            return
+        enable = getattr(phonenumbers, "enable_pattern_cache", None)
+        if callable(enable):
+            enable()
+        _index()
+        may_be_valid("US", "0")
+        _warm_patterns()
+        _WARM.set()
+
+
+def _warm_patterns() -> None:
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None:
+                continue
+            phonenumbers.is_valid_number(number)
+            try:
+                phonenumbers.parse(phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL), region)
+                phonenumbers.parse(phonenumbers.format_number(number, PhoneNumberFormat.E164), None)
+            except NumberParseException:
+                continue
 
 
 def _candidates(regions: tuple[_Region, ...], digits: str) -> list[str]:
