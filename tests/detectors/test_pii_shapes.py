@@ -113,6 +113,11 @@ NOT_NAMES = [
     "I'm Delighted to hear that",
     "I'm Grateful for your patience",
     "I'm Really sorry",
+    "Hello, this is Globex customer service. How can I help?",
+    "Hi! This is ShopRight customer support.",
+    "Hi, ShopRight here. What can I do for you?",
+    "Hello, Welcome to Globex, how may I help you?",
+    "The new address is 12 Brushwick Dr Baltimore, right?",
 ]
 
 
@@ -130,6 +135,10 @@ NAMES = [
     ("My name is Jean DUPONT", "Jean DUPONT"),
     ("MY NAME IS ANNA BERG", "ANNA BERG"),
     ("Hi Charles,\nthanks", "Charles"),
+    ("Hey, I’m Donna. How can I help?", "Donna"),  # a typographic apostrophe
+    ("Thank you, Mr. McDonald", "McDonald"),
+    ("Hi LaToya, your order shipped", "LaToya"),
+    ("Please ask Dr Smith about it", "Smith"),
 ]
 
 

@@ -88,7 +88,7 @@ def literal_prefixes(alternation: str) -> set[str]:
     return out
 
 _CUE_WORDS: dict[str, tuple[str, ...]] = {
-    "name": ("my name", "my full name", "name", "full name", "i am", "i'm", "call me", "jag heter",
+    "name": ("my name", "my full name", "name", "full name", "i am", "i'm", "i’m", "call me", "jag heter",
              "ich hei", "je m'appelle", "me llamo", "mi chiamo", "ik heet"),
     "title": ("mr", "mrs", "ms", "miss", "mx", "dr", "herr", "frau", "fru", "mme", "mlle", "sr", "sra",
               "sig"),

@@ -200,7 +200,7 @@ class PiiFinder:
         if check is not None:
             check()
         if NAME in want and not _NAME_CUES.isdisjoint(cued):
-            for n in find_names(text, cues):
+            for n in find_names(text, cues, taken):
                 if not _overlaps(taken, n.start, n.end):
                     add(n)
         for a in addresses:

@@ -5,10 +5,13 @@ rejects what is no person:
 
 - a possessive (``I'm Acme's AI assistant``, ``Hi John's team``): the speaker or the addressee is
   something that belongs to the name, not the name's owner;
-- a role word right after the candidate or inside it (``Acme Support``, ``Acme Bot``, ``Nova AI``), or,
+- a role word inside the candidate or among the two words after it (``Acme Support``, ``Acme Bot``,
+  ``Acme customer service``), or,
   in a self-introduction, in an apposition (``I'm Nova, Acme's AI assistant``): a team, a product or
   a bot persona, never the customer;
-- a first token in capitals after a cue that is not (``Hi ACME!``, ``I'm GPT``): a brand or acronym;
+- a first token in capitals after a cue that is not (``Hi ACME!``, ``I'm GPT``), or with a capital
+  inside it that no surname prefix explains (``This is AcmeBrands``): a brand or acronym;
+- a title word inside a value already found (``0707 Brushwick Dr Baltimore``: the "Dr" of a street);
 - after "I'm" / "I am", a state rather than a name (``I'm sorry``, ``I'm Excited to help``): a word from
   the not-a-name list, or a single word followed by "to", "that", "about", "for", "of" or "by".
 """
@@ -16,7 +19,7 @@ rejects what is no person:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from .pii_base import NAME, PiiMatch, fold_name
 from .pii_cues import Cues, anchored
@@ -42,7 +45,7 @@ excited delighted thrilled pleased grateful thankful honored honoured eager read
 positive convinced aware unsure concerned worried disappointed frustrated confused curious busy free
 late early done finished online offline responsible unavailable truly terribly extremely absolutely
 always usually never only actually definitely totally completely checking reaching following contacting
-transferring connecting escalating sending
+transferring connecting escalating sending welcome i'm i've i'll i'd
 """.split())
 # words that make the name before them a team, a product or a bot, not a person
 _ROLE_WORDS = frozenset("""
@@ -52,6 +55,7 @@ department dept center centre company co inc ltd llc gmbh ab store shop bank app
 """.split())
 # after "I'm <Word>", these mean the word was a state ("I'm Excited to help"), not a name
 _STATE_NEXT = frozenset({"to", "that", "about", "for", "of", "by"})
+_NAME_PREFIXES = frozenset({"mc", "mac", "de", "da", "di", "du", "la", "le", "van", "von", "st", "fitz"})
 _ROLE_ALT = "|".join(sorted(_ROLE_WORDS))
 _APPOSITION = re.compile(
     rf"(?i),?[ \t]*(?:your|the|a|an|our|this|[^\W\d_]+['’]s)(?:[ \t]+[\w-]+){{0,3}}?[ \t]+(?:{_ROLE_ALT})\b")
@@ -61,10 +65,25 @@ _TRAIL = ".,;:!?'’-"
 _POSSESSIVE = ("'s", "’s", "s'", "s’")
 
 
-def _next_word(text: str, end: int) -> str:
-    """The word right after ``end`` on the same line with only blanks between, casefolded ("" if none)."""
-    m = _NEXT_WORD.match(text, end)
-    return m.group(1).casefold().rstrip("'’") if m is not None else ""
+def _next_words(text: str, end: int, count: int = 2) -> list[str]:
+    """Up to ``count`` words right after ``end`` on the same line with only blanks between, casefolded."""
+    out: list[str] = []
+    while len(out) < count:
+        m = _NEXT_WORD.match(text, end)
+        if m is None:
+            break
+        out.append(m.group(1).casefold().rstrip("'’"))
+        end = m.end()
+    return out
+
+
+def _brand_like(tok: str) -> bool:
+    """``AcmeBrands``, ``PayMore``: a capital inside the word after at least four letters that are
+    not a surname prefix (``McDonald``, ``DeShawn``, ``LaToya``, ``VanDyke`` stay names)."""
+    for i in range(1, len(tok)):
+        if tok[i].isupper() and tok[i - 1].islower():
+            return i >= 4 and tok[:i].casefold() not in _NAME_PREFIXES
+    return False
 
 
 def _name_span(text: str, start: int, end: int, *, upper_ok: bool = False, after_i_am: bool = False,
@@ -80,7 +99,7 @@ def _name_span(text: str, start: int, end: int, *, upper_ok: bool = False, after
         initial = len(tok) == 1 and raw.startswith(tok + ".")
         if not tok or not (tok[0].isalpha()):
             break
-        low = tok.casefold()
+        low = tok.casefold().replace("’", "'")
         if low.endswith(_POSSESSIVE) or raw.casefold().rstrip(".,;:!?").endswith(_POSSESSIVE):
             return None  # "Acme's", "John's team"
         if low in _ROLE_WORDS:
@@ -88,8 +107,8 @@ def _name_span(text: str, start: int, end: int, *, upper_ok: bool = False, after
         if first < 0:
             if not tok[0].isupper() or low in _NOT_NAMES:
                 return None
-            if not upper_ok and len(tok) > 1 and tok.isupper():
-                return None  # "Hi ACME!", "I'm GPT"
+            if (not upper_ok and len(tok) > 1 and tok.isupper()) or _brand_like(tok):
+                return None  # "Hi ACME!", "I'm GPT", "This is AcmeBrands"
         elif low in _PARTICLES:
             pass
         elif not tok[0].isupper() or low in _NOT_NAMES:
@@ -103,9 +122,10 @@ def _name_span(text: str, start: int, end: int, *, upper_ok: bool = False, after
             break  # punctuation ends the name
     if first < 0 or last <= first:
         return None
-    following = _next_word(text, last)
-    if following in _ROLE_WORDS or (after_i_am and count == 1 and following in _STATE_NEXT):
-        return None
+    following = _next_words(text, last)
+    if not _ROLE_WORDS.isdisjoint(following) or (after_i_am and count == 1 and following[:1]
+                                                  and following[0] in _STATE_NEXT):
+        return None  # "Acme customer support", "I'm Excited to help"
     if self_intro and _APPOSITION.match(text, last) is not None:
         return None  # "I'm Nova, Acme's AI assistant"
     return first, last
@@ -117,7 +137,9 @@ def _line_starts(text: str, positions: list[int]) -> list[int]:
     return sorted({text.rfind("\n", 0, p) + 1 for p in positions})
 
 
-def find_names(text: str, cues: Cues) -> Iterator[PiiMatch]:
+def find_names(text: str, cues: Cues, claimed: Sequence[tuple[int, int]] = ()) -> Iterator[PiiMatch]:
+    """Names after cues; ``claimed``: spans already found as other values (a title word inside one,
+    the "Dr" of "12 Brushwick Dr", starts no name)."""
     scans: tuple[tuple[Iterator[re.Match[str]], str, float], ...] = (
         (anchored(NAME_CUE, text, cues.at("name")), "cue", 0.8),
         (anchored(NAME_TITLE, text, cues.at("title")), "title", 0.8),
@@ -127,6 +149,8 @@ def find_names(text: str, cues: Cues) -> Iterator[PiiMatch]:
     )
     for i, (matches, kind, score) in enumerate(scans):
         for m in matches:
+            if kind == "title" and any(a <= m.start() < b for a, b in claimed):
+                continue
             cue = text[m.start():m.start("name")]
             letters = [c for c in cue if c.isalpha()]
             low = cue.casefold().lstrip()

@@ -195,7 +195,7 @@ _TOKEN = r"[^\W\d_][\w'’.-]*"
 _NAME = rf"(?P<name>{_TOKEN}(?:[ \t]+{_TOKEN}){{0,3}})"
 NAME_CUE = re.compile(
     r"(?i:my[ \t]+(?:full[ \t]+)?name[ \t]+is|my[ \t]+name's|(?:full[ \t]+)?name[ \t]*:"
-    r"|i[ \t]+am[ \t]+called|i'm|i[ \t]+am|call[ \t]+me|jag[ \t]+heter|ich[ \t]+hei(?:ß|ss)e"
+    r"|i[ \t]+am[ \t]+called|i['’]m|i[ \t]+am|call[ \t]+me|jag[ \t]+heter|ich[ \t]+hei(?:ß|ss)e"
     r"|je[ \t]+m'appelle|me[ \t]+llamo|mi[ \t]+chiamo|ik[ \t]+heet)[ \t]*\n?[ \t]*" + _NAME)
 NAME_TITLE = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Herr|Frau|Fru|Mme|Mlle|Sr|Sra|Sig)\.?[ \t]+" + _NAME)
 NAME_SIGNATURE = re.compile(
