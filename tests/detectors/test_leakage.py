@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from guardline.detectors.base import Context
+from guardline.detectors.fingerprint import VALUE, fingerprints, said_fingerprints
 from guardline.detectors.leakage import LeakageDetector, register_identifiers
 from guardline.errors import ConfigError, DetectorError, StoreError
 from guardline.keys import KeyRing
@@ -244,3 +245,47 @@ def test_an_owned_number_beats_a_partial_unknown_match() -> None:
     register_identifiers(h.store, KEYS, "acme", "X", ["(003) 045-2026"], regions=REGIONS)
     for shown in ("003 045 2026", "+1 003 045 2026", "+1 (003) 045-2026", "+10030452026"):
         assert [t for t, _ in h.reply("Y", f"Call {shown} now")] == ["leakage.cross_customer"], shown
+
+
+def test_what_the_customer_typed_is_not_leaked_back_to_them() -> None:
+    """ABCD reuses personas: customer X owns "Norman Bouchard" (recognised as a name), customer Y typed
+    the same words where the PII detector saw no name. Saying them back to Y is no leak; to Z it is."""
+    h = Harness()
+    h.said("X", "my name is Norman Bouchard")
+    h.said("Y", "Let's try Norman Bouchard")
+    assert h.reply("Y", "Your account now has the correct name Norman Bouchard.") == []
+    assert h.reply("Z", "Your account now has the correct name Norman Bouchard.") == [
+        ("leakage.cross_customer", "Norman Bouchard")]
+    # a place the PII detector took for a name in X's message, typed by Y as part of an address
+    h.said("X", "I live in San Mateo now")
+    h.said("Y", "my new address is 7100 2nd Ave San Mateo, CA 87190")
+    assert h.reply("Y", "To verify: 7100 2nd Ave San Mateo, CA 87190, correct?") == []
+
+
+def test_typed_identifiers_count_as_said() -> None:
+    h = Harness()
+    crm_x = Source(kind="crm", customer_id="X", text="Order ID: 7781-2290-11; zip 94110")
+    h.said("Y", "I live in 94110, order 7781229011", grounding=(crm_x,))  # (X's record recorded meanwhile)
+    assert h.reply("Y", "Zip 94110 and order 7781229011, right?") == []
+    assert [t for t, _ in h.reply("Z", "Zip 94110 and order 7781229011, right?")] == ["leakage.cross_customer"] * 2
+
+
+def test_said_words_are_never_ownership() -> None:
+    h = Harness()
+    h.said("Y", "Let's try Norman Bouchard, order 7781229011")  # no PII match: only said
+    assert h.reply("Z", "Norman Bouchard, order 7781229011") == []
+    h2 = Harness(record_identifiers=True)  # ... unless identifiers are recorded as owned
+    h2.said("Y", "order 7781229011")
+    assert h2.reply("Z", "order 7781229011") == [("leakage.cross_customer", "7781229011")]
+
+
+def test_said_fingerprints_are_bound_to_one_customer() -> None:
+    """A phrase many customers type is one fingerprint per customer, each with one owner."""
+    h = Harness(record_text=False)
+    for c in ("A", "B", "C"):
+        h.said(c, "Let's try Norman Bouchard")
+    key = KEYS.key("fingerprint", "acme")
+    mine = {c: said_fingerprints(key, c, ["norman bouchard"])[0] for c in ("A", "B", "C")}
+    assert len(set(mine.values())) == 3
+    assert h.store.owners("acme", list(mine.values())) == {fp: frozenset({c}) for c, fp in mine.items()}
+    assert h.store.owners("acme", fingerprints(key, VALUE, ["norman bouchard"])) == {}

@@ -254,3 +254,39 @@ def test_redis_outage_is_a_system_finding_and_recovers() -> None:
         store.close()
         proc.kill()
         proc.wait(timeout=10)
+
+
+def test_one_redis_round_trip_per_check(redis_url: str, redis_prefix: str) -> None:
+    """Inbound and outbound checks each make ONE round trip, CRM records and shingles included."""
+    import redis
+
+    from guardline.state.redis import RedisStore
+    from guardline.types import Source
+
+    sent: list[int] = []
+
+    class Counting(redis.Connection):
+        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            sent.append(1)
+            super().send_packed_command(command, check_health)
+
+    pool = redis.ConnectionPool.from_url(redis_url, connection_class=Counting)
+    store = RedisStore(prefix=redis_prefix, client=redis.Redis(connection_pool=pool))
+    store.ping()  # connect (and let redis-py send its handshake) before counting
+    crm = (Source(kind="crm", customer_id="X", text="Order 7781229011, zip 94110, Ana Lopez"),)
+    try:
+        _check(store, "inbound", "X", INTRO)  # the server may not hold the script yet: loaded once
+        cases = [("inbound", "Y", INTRO, ()), ("inbound", "X", "Order 7781229011 please", crm),
+                 ("outbound", "Y", "Sure Crystal Minh, mail cminh730@email.com; I would really like to "
+                                   "return these jeans because they are too small", ()),
+                 ("outbound", "Y", "Your order 7781229011 ships to zip 94110.", crm),
+                 ("outbound", "Y", "Hello!", ())]  # nothing to look up: no round trip at all
+        for (direction, customer, text, grounding), want in zip(cases, [1, 1, 1, 1, 0], strict=True):
+            sent.clear()
+            msg = Message(direction=direction, customer_id=customer, tenant="acme", text=text,  # type: ignore[arg-type]
+                          grounding=grounding)
+            list(LeakageDetector().detect(msg, Context(norm=normalize(text), state=store, keys=KEYS,
+                                                       regions=REGIONS)))
+            assert len(sent) == want, (direction, text, len(sent))
+    finally:
+        store.close()

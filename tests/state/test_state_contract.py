@@ -205,3 +205,26 @@ def test_odd_customer_ids(make_store: Any, customer: str) -> None:
     store.add_fingerprints("t1", customer, [fp("a")])
     assert store.owners("t1", [fp("a")]) == {fp("a"): frozenset({customer})}
     assert store.forget_customer("t1", customer) == 1
+
+
+def test_record_and_lookup_adds_then_looks_up(make_store: Any) -> None:
+    store = make_store()
+    store.add_fingerprints("t1", "bob", [fp("shared")])
+    got = store.record_and_lookup("t1", [("alice", [fp("a1"), fp("shared")]), ("carol", [fp("c1")]), ("dan", [])],
+                                  [fp("a1"), fp("shared"), fp("c1"), fp("none"), fp("a1")])
+    assert got == {fp("a1"): frozenset({"alice"}), fp("shared"): frozenset({"alice", "bob"}),
+                   fp("c1"): frozenset({"carol"})}
+    assert store.record_and_lookup("t1", [], []) == {}
+    assert store.record_and_lookup("t1", [("erin", [fp("e1")])], []) == {}  # a write alone
+    assert store.owners("t1", [fp("e1")]) == {fp("e1"): frozenset({"erin"})}
+    assert store.record_and_lookup("t2", [], [fp("a1")]) == {}  # tenants stay apart
+    assert store.forget_customer("t1", "alice") == 2
+
+
+def test_record_and_lookup_honours_ttl(make_store: Any, clock: Any) -> None:
+    store = make_store(clock=clock)
+    store.record_and_lookup("t1", [("alice", [fp("a")])], [], ttl_s=60)
+    clock.advance(30)
+    assert store.owners("t1", [fp("a")]) == {fp("a"): frozenset({"alice"})}
+    clock.advance(31)
+    assert store.record_and_lookup("t1", [], [fp("a")]) == {}

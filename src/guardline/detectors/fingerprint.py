@@ -1,9 +1,15 @@
 """Canonical forms and keyed fingerprints of values and text, for the leakage detector.
 
-A value's fingerprint is ``HMAC-SHA256(tenant_key, b"v\\x00" || canonical form)`` truncated to 16
-bytes, where ``tenant_key = keys.key("fingerprint", tenant)``; an 8-word shingle's is keyed BLAKE2b-128
-under the same key with its own personalisation (``shingle_fingerprints``). Canonical forms are
+A value's (VALUE) fingerprint is ``HMAC-SHA256(tenant_key, b"v\\x00" || canonical form)`` truncated to
+16 bytes, ``tenant_key = keys.key("fingerprint", tenant)``. A SAID fingerprint (``said_fingerprints``)
+records that a customer typed some words themselves (a name-like pair, an id): evidence that repeating
+them to this customer is no leak, never evidence of ownership. Canonical forms are
 case-folded, so ``ANA@X.COM`` and ``ana@x.com`` share a fingerprint. Only fingerprints are kept.
+
+An 8-word shingle's fingerprint is keyed BLAKE2b-128 (personalised ``guardline-shngl``) over the
+sequence of its words' 8-byte token hashes (unkeyed BLAKE2b-64 of each folded word, cached): each word
+is hashed once per text however many windows hold it, and no window string is ever built. The key makes
+the window fingerprint a PRF of the word sequence; token hashes are only an encoding of the words.
 
 HMAC is computed from the SHA-256 states after the key's inner and outer pads, kept per key (the
 standard precomputation of RFC 2104, section 4): the same bytes as ``hmac.digest``, three times
@@ -23,7 +29,7 @@ import hashlib
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 __all__ = [
@@ -37,10 +43,12 @@ __all__ = [
     "fold",
     "name_candidates",
     "name_form",
+    "said_fingerprints",
     "shingle_fingerprints",
     "shingle_texts",
     "shingles",
     "unique_forms",
+    "window_fingerprints",
 ]
 
 FP_BYTES = 16
@@ -64,7 +72,7 @@ def _key_pads(key: bytes) -> _Pads:
 
 
 def fingerprints(key: bytes, domain: bytes, canonicals: Iterable[str]) -> list[bytes]:
-    """The keyed fingerprints of canonical forms (already folded), in order."""
+    """The keyed VALUE fingerprints of canonical forms (already folded), in order."""
     inner, outer = _key_pads(key)
     out: list[bytes] = []
     append = out.append
@@ -77,13 +85,48 @@ def fingerprints(key: bytes, domain: bytes, canonicals: Iterable[str]) -> list[b
     return out
 
 
+_said_bases: dict[bytes, hashlib.blake2b] = {}
+
+
+def said_fingerprints(key: bytes, customer: str, canonicals: Iterable[str]) -> list[bytes]:
+    """SAID fingerprints: keyed BLAKE2b-128 (personalised ``guardline-said``) over the customer id and
+    a canonical form. Bound to one customer, so a phrase many customers typed is many fingerprints of
+    one owner each (never one fingerprint with a long owner list), and only a check for that same
+    customer can compute it."""
+    base = _said_bases.get(key)
+    if base is None:
+        base = hashlib.blake2b(key=key, digest_size=FP_BYTES, person=b"guardline-said")
+        with _pads_lock:
+            if len(_said_bases) > 4096:
+                _said_bases.clear()
+            _said_bases[key] = base
+    who = customer.encode("utf-8", "surrogatepass") + b"\x00"
+    out: list[bytes] = []
+    for canonical in canonicals:
+        h = base.copy()
+        h.update(who + canonical.encode("utf-8", "surrogatepass"))
+        out.append(h.digest())
+    return out
+
+
+class _TokenCache(dict[str, bytes]):
+    """Folded word -> 8-byte unkeyed BLAKE2b; bounded (cleared when full: words follow Zipf's law,
+    the common ones come back at once)."""
+
+    limit = 1 << 17
+
+    def __missing__(self, word: str) -> bytes:
+        if len(self) >= self.limit:
+            self.clear()
+        h = self[word] = hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        return h
+
+
+_tokens = _TokenCache()
 _shingle_bases: dict[bytes, hashlib.blake2b] = {}
 
 
-def shingle_fingerprints(key: bytes, shingle_texts: Iterable[str]) -> list[bytes]:
-    """Keyed BLAKE2b-128 (personalised ``guardline-shngl``) of folded shingles. Shingles are the bulk
-    of all fingerprints (every 8-word window of every message), so they use BLAKE2b's keyed mode, a
-    PRF like HMAC-SHA256 at half its cost here; values keep HMAC-SHA256."""
+def _shingle_base(key: bytes) -> hashlib.blake2b:
     base = _shingle_bases.get(key)
     if base is None:
         base = hashlib.blake2b(key=key, digest_size=FP_BYTES, person=b"guardline-shngl")
@@ -91,12 +134,36 @@ def shingle_fingerprints(key: bytes, shingle_texts: Iterable[str]) -> list[bytes
             if len(_shingle_bases) > 4096:
                 _shingle_bases.clear()
             _shingle_bases[key] = base
+    return base
+
+
+def window_fingerprints(key: bytes, folded: Sequence[str], n: int = 8) -> list[bytes]:
+    """The fingerprint of every run of ``n`` consecutive folded words (window ``i`` starts at word
+    ``i``): keyed BLAKE2b-128 over the run's token hashes, each word hashed once."""
+    count = len(folded) - n + 1
+    if count <= 0:
+        return []
+    base = _shingle_base(key)
+    seq = b"".join(map(_tokens.__getitem__, folded))
+    width = 8 * n
     out: list[bytes] = []
     append = out.append
+    for start in range(0, 8 * count, 8):
+        h = base.copy()
+        h.update(seq[start:start + width])
+        append(h.digest())
+    return out
+
+
+def shingle_fingerprints(key: bytes, shingle_texts: Iterable[str]) -> list[bytes]:
+    """Fingerprints of folded shingles given as text (words joined by one space): the same bytes as
+    ``window_fingerprints`` gives for those words."""
+    base = _shingle_base(key)
+    out: list[bytes] = []
     for text in shingle_texts:
         h = base.copy()
-        h.update(text.encode("utf-8", "surrogatepass"))
-        append(h.digest())
+        h.update(b"".join(map(_tokens.__getitem__, text.split(" "))))
+        out.append(h.digest())
     return out
 
 
@@ -212,14 +279,16 @@ def name_candidates(words: Words | str) -> list[tuple[int, int, str]]:
     be a person's name: (first word index, last word index, form as ``name_form``)."""
     w = words if isinstance(words, Words) else Words(words)
     folded, seps = w.folded, w.seps
-    ok = [len(f) > 1 and f not in _COMMON and f.isalpha() for f in folded]
     out: list[tuple[int, int, str]] = []
-    n = len(folded)
-    for i in range(n - 1):
-        if not ok[i]:
-            continue
-        for j in (i + 1, i + 2):
-            if j >= n or not ok[j] or seps[j] not in _NAME_GAP:
-                break
-            out.append((i, j, " ".join(folded[i:j + 1])))
+    rare = set(folded).difference(_COMMON)  # in C; most short texts stop here
+    if not rare:
+        return out
+    ok = {i for i, f in enumerate(folded) if f in rare and len(f) > 1 and f.isalpha()}
+    for i in sorted(ok):
+        j = i + 1
+        if j in ok and seps[j] in _NAME_GAP:
+            out.append((i, j, f"{folded[i]} {folded[j]}"))
+            k = j + 1
+            if k in ok and seps[k] in _NAME_GAP:
+                out.append((i, k, f"{folded[i]} {folded[j]} {folded[k]}"))
     return out

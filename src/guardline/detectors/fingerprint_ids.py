@@ -19,7 +19,9 @@ from .fingerprint import Candidate, compact
 __all__ = ["identifier_candidates", "is_date_like", "record_identifier_forms"]
 
 _HAS_DIGIT = re.compile(r"\d")
-_TOKEN = re.compile(r"[^\W_]+(?:[-_][^\W_]+)*")
+# tokens (``[^\W_]+(?:[-_][^\W_]+)*``: letters and digits, ``-`` and ``_`` inside) that hold a digit,
+# found by the regex engine rather than by a Python loop over every token
+_DIGIT_TOKEN = re.compile(r"(?:[^\W_]+[-_])*[^\W\d_]*\d[^\W_]*(?:[-_][^\W_]+)*")
 _DIGITS = re.compile(r"\d+")
 _GROUP_GAP = re.compile(r"[ .\-/()]{1,3}")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
@@ -38,10 +40,8 @@ def identifier_candidates(text: str, *, min_chars: int = _MIN_ID) -> list[Candid
     out: dict[tuple[int, int], Candidate] = {}
     if _HAS_DIGIT.search(text) is None:
         return []
-    for m in _TOKEN.finditer(text):
+    for m in _DIGIT_TOKEN.finditer(text):
         token = m.group()
-        if not any(c.isdigit() for c in token):
-            continue
         form = compact(token)
         if min_chars <= len(form) <= _MAX_ID:
             forms = _digit_forms(form)
@@ -97,9 +97,9 @@ def record_identifier_forms(text: str, *, min_chars: int = _MIN_ID) -> set[str]:
     forms: set[str] = set()
     if _HAS_DIGIT.search(text) is None:
         return forms
-    for m in _TOKEN.finditer(text):
+    for m in _DIGIT_TOKEN.finditer(text):
         token = m.group()
-        if any(c.isdigit() for c in token) and not is_date_like(token):
+        if not is_date_like(token):
             form = compact(token)
             if min_chars <= len(form) <= _MAX_ID:
                 forms.add(form)

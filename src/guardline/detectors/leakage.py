@@ -1,20 +1,27 @@
 """Cross-customer leakage: whose data is in this reply?
 
 On INBOUND messages the detector records, as owned by ``(tenant, message.customer_id)``, the keyed
-fingerprints (``fingerprint.py``) of the PII values the customer typed and of every 8-word shingle of
-the customer's text; values in grounding sources of kind ``crm`` (any direction) are recorded as owned
-by the source's ``customer_id`` or else the message's customer. That write through ``ctx.state`` is
-the detector's only side effect. ``register_identifiers`` records values a CRM knows (ids, zip codes,
-usernames) explicitly.
+VALUE fingerprints (``fingerprint.py``) of the PII values the customer typed and of every 8-word
+shingle of the customer's text; and, bound to that customer, SAID fingerprints of the name-like word
+pairs and identifier tokens the customer typed (``Let's try Norman Bouchard``: the PII detector sees no
+name there, yet these are the customer's own words). SAID never makes a value anyone's: it only says
+that repeating it to the same customer tells them nothing new. Values in grounding sources of kind
+``crm`` (any direction) are recorded as owned by the source's ``customer_id`` or else the message's
+customer. ``register_identifiers`` records values a CRM knows (ids, zip codes, usernames) explicitly.
+Those writes through ``ctx.state`` are the detector's only side effect.
+
+Every check makes ONE store call (``StateStore.record_and_lookup``: its writes, then its lookups), so
+one round trip on Redis, inbound and outbound alike; a reply with nothing to look up makes none.
 
 On OUTBOUND messages it looks every candidate value of the reply up in one store call and reports:
 
 - ``leakage.cross_customer`` (critical): a value owned by another customer of the tenant, not by this
-  one (and not present in a ``kb`` source of this message: public company data);
+  one, not typed by this one (SAID), and not present in a ``kb`` source of this message (public
+  company data);
 - ``leakage.own_sensitive`` (medium): this customer's own payment card or national id echoed back
   (the default policy redacts it but for the last four characters);
-- ``leakage.unknown_pii`` (medium): a PII value (phone, email, card, IBAN, national id) owned by no one
-  and not in the message's grounding;
+- ``leakage.unknown_pii`` (medium): a PII value (phone, email, card, IBAN, national id) owned by no one,
+  not typed by this customer and not in the message's grounding;
 - ``leakage.cross_conversation_text`` (high): a verbatim run of at least 8 words from another
   customer's messages.
 
@@ -40,9 +47,9 @@ from .fingerprint import (
     fold,
     name_candidates,
     name_form,
-    shingle_fingerprints,
-    shingle_texts,
+    said_fingerprints,
     unique_forms,
+    window_fingerprints,
 )
 from .fingerprint_ids import identifier_candidates, record_identifier_forms
 from .pii import PiiMatch, find_pii
@@ -125,7 +132,7 @@ class LeakageDetector(BaseDetector):
     """Records customers' values on inbound messages; finds other customers' values in replies."""
 
     name: ClassVar[str] = "leakage"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     category: ClassVar[Category] = Category.LEAKAGE
     directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
 
@@ -155,15 +162,22 @@ class LeakageDetector(BaseDetector):
         if ctx.state is None or ctx.keys is None:
             raise DetectorError("leakage needs a state store and a key ring")
         key = ctx.keys.key("fingerprint", message.tenant)
-        self._record_crm(message, ctx, key)
+        records = self._crm_records(message, ctx, key) if message.grounding else []
         if message.direction is Direction.INBOUND:
-            self._record_inbound(message, ctx, key)
+            if message.customer_id:
+                fps = self._inbound_fingerprints(ctx, key, message.customer_id)
+                if fps:
+                    records.append((message.customer_id, fps))
+            if records:  # one store call (one round trip) per inbound check
+                ctx.state.record_and_lookup(message.tenant, records, (), ttl_s=self.ttl_s)
             return []
-        return self._check_outbound(message, ctx, key)
+        return self._check_outbound(message, ctx, key, records)
 
     # -- recording ---------------------------------------------------------------------------------
-    def _record_crm(self, message: Message, ctx: Context, key: bytes) -> None:
-        assert ctx.state is not None
+    def _crm_records(self, message: Message, ctx: Context, key: bytes) -> list[tuple[str, list[bytes]]]:
+        """VALUE fingerprints of the values in ``crm`` sources, by owner (recorded with this check's
+        single store call)."""
+        by_owner: dict[str, list[bytes]] = {}
         for source in message.grounding:
             if source.kind != "crm":
                 continue
@@ -172,25 +186,34 @@ class LeakageDetector(BaseDetector):
                 continue
             forms = value_forms(source.text, regions=ctx.regions, crm=True)
             if forms:
-                ctx.state.add_fingerprints(message.tenant, owner, fingerprints(key, VALUE, forms),
-                                           ttl_s=self.ttl_s)
+                by_owner.setdefault(owner, []).extend(fingerprints(key, VALUE, sorted(forms)))
+        return list(by_owner.items())
 
-    def _record_inbound(self, message: Message, ctx: Context, key: bytes) -> None:
-        assert ctx.state is not None
-        if not message.customer_id:
-            return
+    def _inbound_fingerprints(self, ctx: Context, key: bytes, customer: str) -> list[bytes]:
+        """What an inbound message gives its customer: VALUE fingerprints of the PII it holds, SAID
+        fingerprints of its name-like word pairs and identifier tokens (the customer typed them), and
+        the fingerprints of its shingles."""
         text = ctx.norm.text
-        forms = {f for m in pii_matches(ctx.norm, ctx, ctx.regions) for f in _match_forms(m, text)}
-        if self.record_identifiers:
-            forms.update(record_identifier_forms(text))
-        fps = fingerprints(key, VALUE, forms)
-        if self.record_text:
-            fps.extend(shingle_fingerprints(key, set(shingle_texts(Words(text), self.shingle_words))))
-        if fps:
-            ctx.state.add_fingerprints(message.tenant, message.customer_id, fps, ttl_s=self.ttl_s)
+        matches = pii_matches(ctx.norm, ctx, ctx.regions)
+        forms = {f for m in matches for f in _match_forms(m, text)} if matches else set()
+        words = Words(text)
+        said = {nm for _, _, nm in name_candidates(words)} if self.scan_names else set()
+        if self.scan_identifiers or self.record_identifiers:
+            ids = record_identifier_forms(text)
+            if self.record_identifiers:
+                forms |= ids
+            else:
+                said |= ids
+        fps = fingerprints(key, VALUE, forms) if forms else []
+        if said:
+            fps.extend(said_fingerprints(key, customer, said - forms))  # (forms: owned outright already)
+        if self.record_text and len(words) >= self.shingle_words:
+            fps.extend(window_fingerprints(key, words.folded, self.shingle_words))
+        return fps
 
     # -- checking ----------------------------------------------------------------------------------
-    def _check_outbound(self, message: Message, ctx: Context, key: bytes) -> list[Finding]:
+    def _check_outbound(self, message: Message, ctx: Context, key: bytes,
+                        records: list[tuple[str, list[bytes]]]) -> list[Finding]:
         assert ctx.state is not None
         text = ctx.norm.text
         matches = pii_matches(ctx.norm, ctx, ctx.regions)
@@ -199,19 +222,24 @@ class LeakageDetector(BaseDetector):
             cands.extend(identifier_candidates(text))
         words = Words(text)
         names = name_candidates(words) if self.scan_names else []
-        windows = shingle_texts(words, self.shingle_words)
-        ctx.check_deadline()
-        forms = list(dict.fromkeys([*(f for c in cands for f in c.forms), *(nm for _, _, nm in names)]))
-        value_fps = fingerprints(key, VALUE, forms)
-        fp_of = dict(zip(forms, value_fps, strict=True))
-        text_fps = shingle_fingerprints(key, windows)
-        owners = ctx.state.owners(message.tenant, [*value_fps, *text_fps])
+        me = message.customer_id
+        if cands or names:
+            forms = list(dict.fromkeys([*(f for c in cands for f in c.forms), *(nm for _, _, nm in names)]))
+            value_fps = fingerprints(key, VALUE, forms)
+            said_fps = said_fingerprints(key, me, forms) if me else []
+        else:
+            forms, value_fps, said_fps = [], [], []
+        text_fps = window_fingerprints(key, words.folded, self.shingle_words)
+        # the ONE store call of this check: the CRM values it carries, then every lookup
+        owners = ctx.state.record_and_lookup(message.tenant, records, [*value_fps, *said_fps, *text_fps],
+                                             ttl_s=self.ttl_s)
         if not owners and not any(c.type in self.unknown_types for c in cands):
             return []  # the common case: nothing in this reply belongs to anyone
+        ctx.check_deadline()
+        fp_of = dict(zip(forms, value_fps, strict=True))
+        said_of = dict(zip(forms, said_fps, strict=False))  # empty without a customer id
         # names are many and rarely owned: their spans are worked out only for owned ones
         cands.extend(Candidate(*words.span(i, j), "name", (nm,)) for i, j, nm in names if fp_of[nm] in owners)
-        ctx.check_deadline()
-        me = message.customer_id
         findings: list[Finding] = []
         claimed: list[tuple[int, int]] = []  # spans already decided (own or someone else's)
         grounding = _LazyGrounding(message, ctx.regions)
@@ -224,11 +252,12 @@ class LeakageDetector(BaseDetector):
             who: set[str] = set()
             for f in c.forms:
                 who.update(owners.get(fp_of[f], ()))
+            said = any(said_of[f] in owners for f in c.forms) if me else False
             if not who:
-                if c.type in self.unknown_types:
+                if c.type in self.unknown_types and not said:
                     unowned.append(c)
                 continue
-            if me and me in who:
+            if me and (me in who or said):  # theirs, or typed by them in their own messages
                 claimed.append((c.start, c.end))
                 if c.type in self.sensitive_types:
                     findings.append(self.finding(ctx, OWN_SENSITIVE, Severity.MEDIUM, c.start, c.end,

@@ -32,6 +32,14 @@ class StateStore(Protocol):
         """For each fingerprint that has owners, the set of customer ids owning it."""
         ...
 
+    def record_and_lookup(self, tenant: str, records: Sequence[tuple[str, Sequence[bytes]]],
+                          lookup: Sequence[bytes], *, ttl_s: float | None = None
+                          ) -> dict[bytes, frozenset[str]]:
+        """Add each ``(customer, fingerprints)`` of ``records`` (as ``add_fingerprints``), THEN return
+        ``owners(tenant, lookup)``, which sees those additions: what one check needs, in one round trip
+        on a networked backend (the leakage detector makes exactly one such call per check)."""
+        ...
+
     def forget_customer(self, tenant: str, customer: str) -> int:
         """Remove every fingerprint owned by the customer; returns how many were removed."""
         ...

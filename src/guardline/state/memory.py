@@ -28,10 +28,6 @@ _IDX_MASK = (1 << 32) - 1
 _Owners = int | tuple[int, ...]
 
 
-def _fp_int(fp: bytes) -> int:
-    return int.from_bytes(fp[:8], "big") >> 4
-
-
 class _Vault:
     """One tenant's fingerprints."""
 
@@ -80,6 +76,9 @@ class MemoryStore:
     def add_fingerprints(self, tenant: str, customer: str, fingerprints: Iterable[bytes], *,
                          ttl_s: float | None = None) -> None:
         expiry = self._expiry_word(ttl_s)
+        keys = [int.from_bytes(fp[:8], "big") >> 4 for fp in fingerprints]  # first 60 bits
+        if not keys:
+            return
         with self._lock:
             vault = self._vaults.get(tenant)
             if vault is None:
@@ -87,26 +86,29 @@ class MemoryStore:
             idx = vault.customer_index(customer)
             word = (expiry << 32) | idx  # one object shared by every fingerprint of this call
             fps = vault.fps
-            for fp in fingerprints:
-                key = _fp_int(fp)
-                old = fps.get(key)
-                if old is None:
-                    fps[key] = word
-                elif isinstance(old, int):
-                    fps[key] = word if (old & _IDX_MASK) == idx else (old, word)
+            new: dict[int, _Owners] = dict.fromkeys(keys, word)
+            for key in fps.keys() & new.keys():  # usually none: only those need a look
+                old = fps[key]
+                if isinstance(old, int):
+                    if (old & _IDX_MASK) != idx:
+                        new[key] = (old, word)
                 else:
-                    fps[key] = (*(w for w in old if (w & _IDX_MASK) != idx), word)
+                    new[key] = (*(w for w in old if (w & _IDX_MASK) != idx), word)
+            fps.update(new)
 
     def owners(self, tenant: str, fingerprints: Sequence[bytes]) -> dict[bytes, frozenset[str]]:
         out: dict[bytes, frozenset[str]] = {}
+        keys = [int.from_bytes(fp[:8], "big") >> 4 for fp in fingerprints]  # first 60 bits
         now_s = math.floor(self._now())
         with self._lock:
             vault = self._vaults.get(tenant)
             if vault is None:
                 return out
             fps, customers = vault.fps, vault.customers
-            for fp in fingerprints:
-                found = fps.get(_fp_int(fp))
+            if fps.keys().isdisjoint(keys):  # the common case, decided in C
+                return out
+            for fp, key in zip(fingerprints, keys, strict=True):
+                found = fps.get(key)
                 if found is None:
                     continue
                 if isinstance(found, int):
@@ -117,6 +119,14 @@ class MemoryStore:
                 if live:
                     out[fp] = frozenset(live)
         return out
+
+    def record_and_lookup(self, tenant: str, records: Sequence[tuple[str, Sequence[bytes]]],
+                          lookup: Sequence[bytes], *, ttl_s: float | None = None
+                          ) -> dict[bytes, frozenset[str]]:
+        for customer, fps in records:
+            if fps:
+                self.add_fingerprints(tenant, customer, fps, ttl_s=ttl_s)
+        return self.owners(tenant, lookup) if lookup else {}
 
     def forget_customer(self, tenant: str, customer: str) -> int:
         with self._lock:

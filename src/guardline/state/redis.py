@@ -7,8 +7,10 @@ Key layout (``P`` is the key prefix, default ``guardline``; tenant names cannot 
 - ``P:{tenant}:c:{customer}``: set of the customer's fingerprints, for ``forget_customer``;
 - ``P:{tenant}:r:{len(namespace)}:{namespace}:{key}``: small records and counters, with native TTLs.
 
-Fingerprints are added by one Lua script per batch (atomic, one round trip); lookups are one
-pipelined round trip. Every Redis exception becomes ``StoreError``; the client reconnects on the next
+Fingerprints are added by a Lua script (``EVALSHA``, one call per 500 keys, each atomic); every
+method sends ONE pipeline, so a call is one round trip: ``record_and_lookup`` (the leakage detector's
+only call per check) queues the adds of every customer and the lookups together. A server that lost
+the script (restart, ``SCRIPT FLUSH``) answers ``NOSCRIPT``; the store loads it and resends once. Every Redis exception becomes ``StoreError``; the client reconnects on the next
 call once the server is back (one immediate retry, no backoff: a check must not stall on a dead store).
 Only single-node Redis is supported (a Lua call touches keys of several hash slots).
 """
@@ -110,31 +112,66 @@ class RedisStore:
         return None if ttl is None or ttl <= 0 else ttl
 
     # -- fingerprints ------------------------------------------------------------------------------
-    def add_fingerprints(self, tenant: str, customer: str, fingerprints: Iterable[bytes], *,
-                         ttl_s: float | None = None) -> None:
+    def _queue_adds(self, pipe: Any, tenant: str, customer: str, fingerprints: Iterable[bytes],
+                    ttl_s: float | None) -> None:
+        """Queue the add script (by SHA) for one customer's fingerprints, in batches of ``_BATCH``."""
         ttl = self._ttl(ttl_s)
         expiry = "0" if ttl is None else repr(self._clock() + ttl)
         ttl_arg = 0 if ttl is None else math.ceil(ttl)
         prefix = self._fp_prefix(tenant)
         ckey = self._customer_key(tenant, customer)
         keys = [prefix + bytes(fp) for fp in fingerprints]
+        for i in range(0, len(keys), _BATCH):
+            batch = [*keys[i:i + _BATCH], ckey]
+            pipe.evalsha(self._add.sha, len(batch), *batch, customer, expiry, ttl_arg, len(prefix))
+
+    def _run(self, build: Callable[[Any], None]) -> list[Any]:
+        """Build one pipeline and send it: ONE round trip. If the server lost the add script (restart,
+        SCRIPT FLUSH), load it and send again (adds are idempotent)."""
+        for attempt in (0, 1):
+            pipe = self._r.pipeline(transaction=False)
+            build(pipe)
+            results: list[Any] = pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(r, redis.exceptions.NoScriptError) for r in results):
+                self._r.script_load(_ADD)
+                continue
+            for r in results:
+                if isinstance(r, Exception):
+                    raise r
+            return results
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def add_fingerprints(self, tenant: str, customer: str, fingerprints: Iterable[bytes], *,
+                         ttl_s: float | None = None) -> None:
+        fps = list(fingerprints)
+        if not fps:
+            return
         with self._guard():
-            for i in range(0, len(keys), _BATCH):
-                self._add(keys=[*keys[i:i + _BATCH], ckey], args=[customer, expiry, ttl_arg, len(prefix)])
+            self._run(lambda pipe: self._queue_adds(pipe, tenant, customer, fps, ttl_s))
 
     def owners(self, tenant: str, fingerprints: Sequence[bytes]) -> dict[bytes, frozenset[str]]:
-        fps = list(dict.fromkeys(fingerprints))
-        if not fps:
+        return self.record_and_lookup(tenant, (), fingerprints)
+
+    def record_and_lookup(self, tenant: str, records: Sequence[tuple[str, Sequence[bytes]]],
+                          lookup: Sequence[bytes], *, ttl_s: float | None = None
+                          ) -> dict[bytes, frozenset[str]]:
+        fps = list(dict.fromkeys(lookup))
+        adds = [(customer, batch) for customer, batch in records if batch]
+        if not fps and not adds:
             return {}
         prefix = self._fp_prefix(tenant)
-        with self._guard():
-            pipe = self._r.pipeline(transaction=False)
+
+        def build(pipe: Any) -> None:
+            for customer, batch in adds:
+                self._queue_adds(pipe, tenant, customer, batch, ttl_s)
             for fp in fps:
                 pipe.hgetall(prefix + bytes(fp))
-            results: list[dict[bytes, bytes]] = pipe.execute()
+
+        with self._guard():
+            results = self._run(build)
         now = self._clock()
         out: dict[bytes, frozenset[str]] = {}
-        for fp, fields in zip(fps, results, strict=True):
+        for fp, fields in zip(fps, results[len(results) - len(fps):], strict=True):
             live = [c.decode() for c, exp in fields.items() if exp == b"0" or float(exp) > now]
             if live:
                 out[fp] = frozenset(live)

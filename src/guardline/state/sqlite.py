@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS gl_records (
 ) WITHOUT ROWID;
 """
 
+_UPSERT = ("INSERT INTO gl_fingerprints (tenant, fp, customer, expires) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT (tenant, fp, customer) DO UPDATE SET expires = excluded.expires")
+
 _CHUNK = 400  # bound parameters per IN (...) query, well under SQLite's limit
 
 _INCR = """
@@ -109,9 +112,7 @@ class SqliteStore:
         if not rows:
             return
         with self._write() as conn:
-            conn.executemany(
-                "INSERT INTO gl_fingerprints (tenant, fp, customer, expires) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (tenant, fp, customer) DO UPDATE SET expires = excluded.expires", rows)
+            conn.executemany(_UPSERT, rows)
 
     def owners(self, tenant: str, fingerprints: Sequence[bytes]) -> dict[bytes, frozenset[str]]:
         wanted = {bytes(fp): fp for fp in fingerprints}
@@ -128,6 +129,16 @@ class SqliteStore:
                 for fp, customer in rows:
                     found.setdefault(bytes(fp), set()).add(customer)
         return {wanted[fp]: frozenset(c) for fp, c in found.items()}
+
+    def record_and_lookup(self, tenant: str, records: Sequence[tuple[str, Sequence[bytes]]],
+                          lookup: Sequence[bytes], *, ttl_s: float | None = None
+                          ) -> dict[bytes, frozenset[str]]:
+        expires = self._expires(ttl_s)
+        rows = [(tenant, bytes(fp), customer, expires) for customer, fps in records for fp in fps]
+        if rows:
+            with self._write() as conn:
+                conn.executemany(_UPSERT, rows)
+        return self.owners(tenant, lookup) if lookup else {}
 
     def forget_customer(self, tenant: str, customer: str) -> int:
         with self._write() as conn:
