@@ -139,6 +139,8 @@ NAMES = [
     ("Thank you, Mr. McDonald", "McDonald"),
     ("Hi LaToya, your order shipped", "LaToya"),
     ("Please ask Dr Smith about it", "Smith"),
+    ("I'm Amanda's daughter", "Amanda"),  # a possessive that no role word follows ends the name
+    ("I'm James' son", "James"),
 ]
 
 

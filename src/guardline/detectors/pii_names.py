@@ -3,8 +3,9 @@
 A cue proposes the capitalised words after it; ``_name_span`` keeps the leading name-like tokens and
 rejects what is no person:
 
-- a possessive (``I'm Acme's AI assistant``, ``Hi John's team``): the speaker or the addressee is
-  something that belongs to the name, not the name's owner;
+- a possessive followed by a role word (``I'm Acme's AI assistant``, ``Hi John's team``): the speaker
+  or the addressee is something that belongs to the name; other possessives end the name before
+  their "'s" (``I'm Amanda's daughter``: Amanda);
 - a role word inside the candidate or among the two words after it (``Acme Support``, ``Acme Bot``,
   ``Acme customer service``), or,
   in a self-introduction, in an apposition (``I'm Nova, Acme's AI assistant``): a team, a product or
@@ -101,7 +102,14 @@ def _name_span(text: str, start: int, end: int, *, upper_ok: bool = False, after
             break
         low = tok.casefold().replace("’", "'")
         if low.endswith(_POSSESSIVE) or raw.casefold().rstrip(".,;:!?").endswith(_POSSESSIVE):
-            return None  # "Acme's", "John's team"
+            # "Acme's AI assistant", "John's team": what belongs to the name speaks, not a person;
+            # "Amanda's daughter": Amanda is a person, the name ends before "'s"
+            if not _ROLE_WORDS.isdisjoint(_next_words(text, m.end(), 3)):
+                return None
+            if tok.endswith(("'s", "’s")):
+                tok = tok[:-2]
+            low = tok.casefold()
+            raw = tok + "'"  # the possessive ends the name, as punctuation does
         if low in _ROLE_WORDS:
             return None  # "Acme Bot", "Nova AI"
         if first < 0:
