@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardline.detectors.pii_cues import anchored, find_cues, literal_prefixes
-from guardline.detectors.pii_find import _dotted_word_at
 from guardline.detectors.pii_names import _line_starts
 from guardline.detectors.pii_patterns import (
     CARD_CONTEXT,
@@ -37,6 +36,7 @@ from guardline.detectors.pii_patterns import (
 )
 from guardline.detectors.pii_phone_plan import may_be_valid
 from guardline.detectors.pii_scan import (
+    _dotted_word_at,
     digit_run_starts,
     email_starts,
     iban_starts,

@@ -35,6 +35,7 @@ from .pii_ids import compact_id, validate_iban, validate_letter_id
 from .pii_names import find_names
 from .pii_patterns import (
     DIGIT_RUN,
+    DOT_WORD,
     EMAIL_OBFUSCATED,
     IPV4,
     IPV6_CANDIDATE,
@@ -51,59 +52,15 @@ from .pii_scan import (
     ipv4_starts,
     letter_id_starts,
     matches_at,
+    maybe_obfuscated,
     scan_digits,
 )
 
 __all__ = ["PiiFinder"]
 
-_DOT_WORD = re.compile(r"(?i)[ \t(\[{<]dot[ \t)\]}>]")
 _AT_BRACKET = re.compile(r"(?i)[(\[{<][ \t]*at")
 _DEOBF_DOT = re.compile(r"(?i)[ \t]*[(\[{<][ \t]*dot[ \t]*[)\]}>][ \t]*|[ \t]+dot[ \t]+")
 _DEOBF_AT = re.compile(r"(?i)[ \t]*[(\[{<][ \t]*at[ \t]*[)\]}>][ \t]*|[ \t]+at[ \t]+|[ \t]*@[ \t]*")
-
-
-def _maybe_obfuscated(text: str, low: str) -> bool:
-    """Cheap substring tests before the costlier obfuscated e-mail pattern."""
-    if "dot" in low and _DOT_WORD.search(low) is not None:
-        return True
-    if "(at" in low or "[at" in low or "{at" in low or "<at" in low or " @" in text or "@ " in text:
-        return True
-    return " at " in low and _dotted_word_at(low)
-
-
-def _is_word(c: str) -> bool:
-    return c.isalnum() or c == "_"
-
-
-def _dotted_word_at(low: str) -> bool:
-    """``OBFUSCATION_HINT.search(low)`` (``x.y at z``) looked for only where a blank precedes "at"
-    instead of trying every position of the text."""
-    for blank in (" ", "\t"):
-        i = low.find(blank + "at")
-        while i >= 0:
-            if _dotted_before(low, i) and _word_after(low, i + 3):
-                return True
-            i = low.find(blank + "at", i + 1)
-    return False
-
-
-def _dotted_before(low: str, blank: int) -> bool:
-    """Does ``\\w\\.\\w+`` end right before the blank run that ends at ``blank``?"""
-    j = blank
-    while j > 0 and low[j - 1] in " \t":
-        j -= 1
-    k = j
-    while k > 0 and _is_word(low[k - 1]):
-        k -= 1
-    return k < j and k >= 2 and low[k - 1] == "." and _is_word(low[k - 2])
-
-
-def _word_after(low: str, i: int) -> bool:
-    """Is ``low[i:]`` a blank run followed by a word character?"""
-    j = i
-    while j < len(low) and low[j] in " \t":
-        j += 1
-    return j > i and j < len(low) and _is_word(low[j])
 
 
 _NAME_CUES = frozenset({"name", "title", "this_is", "greeting", "signature"})
@@ -171,7 +128,7 @@ class PiiFinder:
                     add(m)
         if "@" in text:
             self._emails(text, taken, add)
-        if _maybe_obfuscated(text, low):
+        if maybe_obfuscated(text, low):
             self._obfuscated_emails(text, taken, add)
         if has_digit:
             ibans = iban_starts(text, digits)
@@ -230,7 +187,7 @@ class PiiFinder:
                 continue
             local, domain = m.group("local"), m.group("domain")
             at_sep = text[m.end("local"):m.start("domain")]
-            if not ("@" in at_sep or _AT_BRACKET.search(at_sep) or _DOT_WORD.search(m.group())
+            if not ("@" in at_sep or _AT_BRACKET.search(at_sep) or DOT_WORD.search(m.group())
                     or any(c in local for c in "._") or any(c.isdigit() for c in local)):
                 continue  # "us at example.com": too weak
             address = (_DEOBF_DOT.sub(".", local) + "@" + _DEOBF_DOT.sub(".", domain)).casefold()

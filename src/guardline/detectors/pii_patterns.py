@@ -19,6 +19,7 @@ __all__ = [
     "CARD_WORDS",
     "DIGIT_RUN",
     "DOB",
+    "DOT_WORD",
     "EMAIL",
     "EMAIL_OBFUSCATED",
     "EU_STREET_SUFFIXES",
@@ -62,6 +63,8 @@ _TLD = r"(?:com|org|net|edu|gov|info|biz|io|ai|app|dev|co|me|mail|online|[a-z]{2
 EMAIL_OBFUSCATED = re.compile(
     rf"(?i)(?<![\w.@])(?P<local>{_LABEL}(?:{_DOT}{_LABEL})*){_AT}"
     rf"(?P<domain>{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}{_TLD})(?![\w@-])")
+# the word "dot" as an obfuscated "." ("anna dot berg", "example (dot) org")
+DOT_WORD = re.compile(r"(?i)[ \t(\[{<]dot[ \t)\]}>]")
 # cheap test that obfuscation may be present at all (the obfuscated pattern is the costlier one)
 OBFUSCATION_HINT = re.compile(r"\w\.\w+[ \t]+at[ \t]+\w")  # run on lower-cased text, after substring tests
 

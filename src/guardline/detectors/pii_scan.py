@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from .pii_cues import Cues
-from .pii_patterns import EU_STREET_SUFFIXES, STREET_LEADS
+from .pii_patterns import DOT_WORD, EU_STREET_SUFFIXES, STREET_LEADS
 
 __all__ = [
     "Digits",
@@ -27,6 +27,7 @@ __all__ = [
     "ipv4_starts",
     "letter_id_starts",
     "matches_at",
+    "maybe_obfuscated",
     "scan_digits",
     "street_starts",
 ]
@@ -201,3 +202,46 @@ def email_starts(text: str) -> Iterator[int]:
             s -= 1
         yield s
         at = text.find("@", at + 1)
+
+
+
+
+def maybe_obfuscated(text: str, low: str) -> bool:
+    """May ``text`` hold an obfuscated e-mail address (``anna dot berg at example dot org``)? Cheap
+    substring tests before the costlier obfuscated e-mail pattern; ``low``: the lower-cased text."""
+    if "dot" in low and DOT_WORD.search(low) is not None:
+        return True
+    if "(at" in low or "[at" in low or "{at" in low or "<at" in low or " @" in text or "@ " in text:
+        return True
+    return " at " in low and _dotted_word_at(low)
+
+
+def _dotted_word_at(low: str) -> bool:
+    """``OBFUSCATION_HINT.search(low)`` (``x.y at z``) looked for only where a blank precedes "at"
+    instead of trying every position of the text."""
+    for blank in (" ", "\t"):
+        i = low.find(blank + "at")
+        while i >= 0:
+            if _dotted_before(low, i) and _word_after(low, i + 3):
+                return True
+            i = low.find(blank + "at", i + 1)
+    return False
+
+
+def _dotted_before(low: str, blank: int) -> bool:
+    """Does ``\\w\\.\\w+`` end right before the blank run that ends at ``blank``?"""
+    j = blank
+    while j > 0 and low[j - 1] in " \t":
+        j -= 1
+    k = j
+    while k > 0 and _is_word(low[k - 1]):
+        k -= 1
+    return k < j and k >= 2 and low[k - 1] == "." and _is_word(low[k - 2])
+
+
+def _word_after(low: str, i: int) -> bool:
+    """Is ``low[i:]`` a blank run followed by a word character?"""
+    j = i
+    while j < len(low) and low[j] in " \t":
+        j += 1
+    return j > i and j < len(low) and _is_word(low[j])
