@@ -90,23 +90,21 @@ def _needs_work(text: str) -> bool:
     return not unicodedata.is_normalized("NFKC", text)
 
 
-def normalize(text: str) -> Normalized:
-    """Normalise ``text`` and keep the offset map."""
-    if not _needs_work(text):
-        return Normalized(text, text)
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    n = len(text)
-    i = 0
+# Runs of plain printable ASCII (and tab/newlines) need no per-character work: they are copied with
+# an identity offset map in bulk. Everything else goes through the per-cluster loop.
+_OTHER_RUN = re.compile("[^\t\n\r\x20-\x7e]+")
+
+
+def _clusters(text: str, i: int, stop: int, out: list[str], starts: list[int], ends: list[int]) -> None:
+    """Normalise ``text[i:stop]`` cluster by cluster (a character and the combining marks after it)."""
     category = unicodedata.category
-    while i < n:
+    n = len(text)
+    while i < stop:
         ch = text[i]
         cat = category(ch)
         if (cat == "Cf" or cat == "Cc") and ch not in _KEEP_CONTROLS:
             i += 1
             continue
-        # a cluster: this character and any combining marks that follow (skipping invisible ones)
         j = i + 1
         while j < n and (category(text[j]).startswith("M") or category(text[j]) == "Cf"):
             j += 1
@@ -117,7 +115,35 @@ def normalize(text: str) -> Normalized:
             starts.append(i)
             ends.append(j)
         i = j
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise ``text`` and keep the offset map."""
+    if not _needs_work(text):
+        return Normalized(text, text)
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in _OTHER_RUN.finditer(text):
+        a, b = m.start(), m.end()
+        if a < pos:  # already consumed as the tail of the previous cluster
+            a = pos
+            if a >= b:
+                continue
+        if a > pos and (unicodedata.category(text[a])[0] == "M" or unicodedata.category(text[a]) == "Cf"):
+            a -= 1  # a combining mark (or an invisible character) belongs to the ASCII letter before it
+        if a > pos:
+            out.append(text[pos:a])
+            starts.extend(range(pos, a))
+            ends.extend(range(pos + 1, a + 1))
+        _clusters(text, a, b, out, starts, ends)
+        pos = max(b, len(starts) and ends[-1])
+    if pos < len(text):
+        out.append(text[pos:])
+        starts.extend(range(pos, len(text)))
+        ends.extend(range(pos + 1, len(text) + 1))
     result = "".join(out)
-    if result == text and len(starts) == n:
+    if result == text and len(starts) == len(text):
         return Normalized(text, text)
     return Normalized(text, result, tuple(starts), tuple(ends))

@@ -82,3 +82,18 @@ def test_fast_path_table_covers_every_format_character() -> None:
 def test_non_ascii_nfkc_text_takes_the_fast_path() -> None:
     n = normalize("Grüße aus Malmö, 東京")
     assert n.identity and n.text == "Grüße aus Malmö, 東京"
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab 1\n\t") + ["\u0301", "\u200b", "ａ", "а", "ﬁ", "é", "\x07", "Ω"]),
+               max_size=40))
+def test_bulk_ascii_runs_match_the_cluster_by_cluster_result(text: str) -> None:
+    from guardline.normalize import _clusters
+
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    _clusters(text, 0, len(text), out, starts, ends)
+    n = normalize(text)
+    assert n.text == "".join(out)
+    if not n.identity:
+        assert list(n.starts or ()) == starts and list(n.ends or ()) == ends
