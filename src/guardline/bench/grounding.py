@@ -27,6 +27,7 @@ from ..keys import KeyRing
 from ..normalize import normalize
 from ..types import SEVERITY_ORDER, Direction, Finding, Message, Severity, Source
 from ._common import Latency, pin_to_one_core, time_calls
+from .grounding_fp import add_fp_arguments, run_fp
 
 __all__ = ["add_arguments", "load", "run"]
 
@@ -222,9 +223,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pin", action="store_true", help="pin the latency runs to one CPU core")
     parser.add_argument("--tuning-only", action="store_true",
                         help="print the tuning half only (while developing: keeps the reporting half unseen)")
+    parser.add_argument("--fp", action="store_true",
+                        help="false positives on benign ABCD and SGD agent replies instead of RAGTruth")
+    add_fp_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.fp:
+        return run_fp(args)
     cases, skipped = load(Path(args.data))
     det = GroundingDetector()
     _run_detector(det, cases)

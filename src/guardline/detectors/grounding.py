@@ -30,6 +30,7 @@ from .grounding_fields import check_attributes
 from .grounding_hours import check_hours
 from .grounding_index import SourceIndex, index_source, merge
 from .grounding_score import PRIOR, meta_sentence, phrase_bounds, response_risk, severity_for
+from .grounding_speech import asking_regions, business_event, in_regions
 from .grounding_text import content_stems, sentence_bounds
 from .grounding_values import Value, extract_values
 
@@ -122,16 +123,21 @@ class GroundingDetector(BaseDetector):
         if parts and not grounded:
             out.append(self._f(ctx, "hallucination.grounding_empty", Severity.INFO,
                                evidence="every grounding source is empty"))
-        values = _outside_identifiers(extract_values(text, message.timestamp), ctx)
         sentences = sentence_bounds(text) or [(0, len(text))]
+        values = [v for v in _outside_identifiers(extract_values(text, message.timestamp), ctx)
+                  if not _courtesy_value(text, v)]
+        asking = asking_regions(text, sentences)
         if not grounded:
             if self.ungrounded == "flag":
-                out.extend(self._ungrounded(ctx, text, values, sentences))
+                out.extend(self._ungrounded(ctx, text, values, sentences, asking))
             return out
         idx = merge(parts)
         meta = [(a, b) for a, b in sentences if meta_sentence(text[a:b])]
-        claims = [c for c in self._claims(ctx, text, values, idx, sentences)
-                  if c.outcome != "supported" and not any(a <= c.start < b for a, b in meta)]
+        # what the reply only asks ("Can you give me the last 4 digits?", "Please confirm: ... at 7 pm")
+        # echoes the customer: it is checked for contradictions only
+        claims = [c for c in self._claims(ctx, text, values, idx, sentences, asking)
+                  if c.outcome != "supported" and not any(a <= c.start < b for a, b in meta)
+                  and (c.outcome == "contradiction" or not in_regions(c.start, asking))]
         risk = response_risk((c.kind, c.score) for c in claims)
         top = max((c.score for c in claims), default=1.0)
         for c in claims:
@@ -152,7 +158,7 @@ class GroundingDetector(BaseDetector):
         return phrase_bounds(text, c.start, c.end, lo, max(hi, c.end))
 
     def _claims(self, ctx: Context, text: str, values: list[Value], idx: SourceIndex,
-                sentences: list[tuple[int, int]]) -> Iterator[Claim]:
+                sentences: list[tuple[int, int]], asking: list[tuple[int, int]]) -> Iterator[Claim]:
         covered: list[tuple[int, int]] = []
         verified: list[int] = []  # where a checkable claim was found supported
         if idx.schedule is not None:
@@ -200,7 +206,8 @@ class GroundingDetector(BaseDetector):
             ctx.check_deadline()
             # a sentence whose checkable value was verified has had its content checked precisely; its
             # other words are phrasing (and may be in another language than the grounding)
-            open_sents = [(a, b) for a, b in sentences if not any(a <= p < b for p in verified)]
+            open_sents = [(a, b) for a, b in sentences if not any(a <= p < b for p in verified)
+                          and not in_regions(a, asking)]
             yield from statement_claims(text, idx.stems, open_sents, min_words=self.min_statement_words)
 
     @staticmethod
@@ -223,17 +230,37 @@ class GroundingDetector(BaseDetector):
                 return "contradiction", f"grounding gives another {v.kind} for this ({len(mine & ctxs)} shared words)"
         return "unsupported", f"no {v.kind} like this in the grounding"
 
-    def _ungrounded(self, ctx: Context, text: str, values: list[Value],
-                    sentences: list[tuple[int, int]]) -> list[Finding]:
+    def _ungrounded(self, ctx: Context, text: str, values: list[Value], sentences: list[tuple[int, int]],
+                    asking: list[tuple[int, int]]) -> list[Finding]:
         out = []
         for v in values:
+            if in_regions(v.start, asking):
+                continue  # a question or request echoes the customer's values; it asserts nothing
             if v.kind in _SPECIFIC and not (v.kind == "number" and self._trivial_number(text, v)):
                 out.append(self._f(ctx, f"hallucination.unsupported_{v.kind}", Severity.MEDIUM, v.start, v.end,
                                    _SCORES[v.kind], "reply has no grounding to check this against"))
         for c in commitment_claims(text, None, sentences):
+            if in_regions(c.start, asking):
+                continue
             out.append(self._f(ctx, "hallucination.unsupported_commitment", Severity.MEDIUM, c.start, c.end,
                                c.score, c.evidence))
         return out
+
+
+# A relative date or a wait of a few minutes is small talk ("How may I help you today?", "one minute
+# please") unless its clause speaks of something the business commits to ("arrives tomorrow").
+_SHORT_WAIT = 15.0  # minutes
+
+
+def _courtesy_value(text: str, v: Value) -> bool:
+    if v.kind == "date" and v.relative:
+        return not business_event(text, v.start, v.end)
+    if v.kind == "duration":
+        p = v.primary[0]
+        mins = p[2] if isinstance(p, tuple) else p
+        if isinstance(mins, int | float) and mins <= _SHORT_WAIT:
+            return not business_event(text, v.start, v.end)
+    return False
 
 
 # Digits of a card, an IBAN or a national id are an identifier the PII detector has claimed (and the

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 from .grounding_fields import _truth
 from .grounding_lexicon import MONTHS, NEGATIONS, NUMBER_WORDS, STOPWORDS, WEEKDAYS
+from .grounding_speech import COURTESY_WORDS, addresses_customer
 from .grounding_text import WORD_RE, is_negated, phrase_bounds, stem
 
 if TYPE_CHECKING:
@@ -182,14 +183,17 @@ def novelty_score(novel: int, total: int) -> float:
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 
-def novel_words(text: str, lo: int, hi: int, stems: set[str]) -> tuple[list[tuple[int, int]], int]:
+def novel_words(text: str, lo: int, hi: int, stems: set[str],
+                ignore: frozenset[str] = frozenset()) -> tuple[list[tuple[int, int]], int]:
     """Spans of the content words in text[lo:hi] whose stem the grounding lacks, and the number of
-    content words."""
+    content words. Words in ``ignore`` (lower case) are not content."""
     novel: list[tuple[int, int]] = []
     total = 0
     for m in WORD_RE.finditer(text, lo, hi):
         w = m.group(0).lower()
         if len(w) < 3 or w in STOPWORDS or w in NEGATIONS:
+            continue
+        if w in ignore:
             continue
         total += 1
         if stem(w) not in stems:
@@ -200,9 +204,12 @@ def novel_words(text: str, lo: int, hi: int, stems: set[str]) -> tuple[list[tupl
 def statement_claims(text: str, stems: set[str], sentences: list[tuple[int, int]], *,
                      min_words: int) -> Iterator[Claim]:
     """Per sentence, the stretch of content the grounding does not contain: from the phrase of the first
-    novel content word to the end of the phrase of the last one."""
+    novel content word to the end of the phrase of the last one. In a sentence that speaks to the
+    customer the words of service talk (help, thank, sorry, enjoy...) are not content: a pleasantry
+    claims nothing."""
     for lo, hi in sentences:
-        novel, total = novel_words(text, lo, hi, stems)
+        ignore = COURTESY_WORDS if addresses_customer(text, lo, hi) else frozenset()
+        novel, total = novel_words(text, lo, hi, stems, ignore)
         if total < min_words or not novel:
             continue
         score = novelty_score(len(novel), total)

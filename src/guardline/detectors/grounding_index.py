@@ -81,7 +81,23 @@ def _index_text(idx: SourceIndex, text: str, base_context: frozenset[str] = froz
             idx.keys.setdefault("date", set()).add(("wd", wd))
 
 
+def _list_lengths(obj: Any, depth: int = 0) -> set[int]:
+    """The lengths of the lists in a parsed JSON value: "I found 10 hotels" counts a list of results."""
+    if depth > 20:
+        return set()
+    if isinstance(obj, dict):
+        return set().union(*(_list_lengths(v, depth + 1) for v in obj.values()))
+    if isinstance(obj, list):
+        return {len(obj)}.union(*(_list_lengths(v, depth + 1) for v in obj))
+    return set()
+
+
 def _index_json(idx: SourceIndex, obj: Any) -> None:
+    for n in _list_lengths(obj):
+        if n >= 2:
+            idx.numbers.add(float(n))
+            idx.plain_numbers.add(float(n))
+            idx.keys.setdefault("number", set()).add(float(n))
     leaves = list(flatten(obj))
     idx.facts.update(field_facts(leaves))
     sched = schedule_from_fields(leaves)

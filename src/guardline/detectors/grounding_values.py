@@ -38,6 +38,7 @@ class Value:
     primary: tuple[Hashable, ...]
     keys: tuple[Hashable, ...]
     num: float | None = None
+    relative: bool = False  # a date said relative to now ("today", "next Monday")
 
 
 _alt = trie_alt
@@ -80,7 +81,7 @@ AMOUNT_RE = re.compile(
 PERCENT_RE = re.compile(rf"({_NUM})\s?(?:%|({_alt(PERCENT_WORDS)})\b)", re.I)
 SPECIAL_RE = re.compile(rf"\b(?:{_alt(SPECIAL_DURATIONS)})\b", re.I)
 DURATION_RE = re.compile(
-    rf"(?:({_NUM})(?:\s*(?:-|–|to|bis|à|a|till|tot|al)\s*({_NUM}))?|\b({_NW}))\s*(?:{_QUAL})({_UNIT})\b", re.I)
+    rf"(?:({_NUM})(?:\s*(?:-|–|to|bis|à|a|till|tot|al)\s*({_NUM}))?\s*|\b({_NW})\s+)(?:{_QUAL})({_UNIT})\b", re.I)
 ID_RE = re.compile(r"(?<![\w-])#?(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z]|\d{6,}|#)[A-Z0-9][A-Z0-9-]{4,}[A-Z0-9](?![\w-])")
 SCOPE_RE = re.compile(r"\b(?:seven|7|six|6|five|5)\s+days\s+(?:a|per|each)\s+week\b|\b24\s*(?:hours|h)\s+a\s+day\b|"
                       r"\b24/7\b|\bout\s+of\s+(?:5|10|five|ten)\b|/\s?(?:5|10)\b", re.I)
@@ -201,6 +202,8 @@ def extract_values(text: str, now: datetime | None = None) -> list[Value]:
         key = m.group(0).lstrip("#").upper()
         out.add(Value("id", m.start(), m.end(), (key,), (key,)))
     for m in NUMBER_TOKEN_RE.finditer(text):
+        if _glued(text, m.end()):
+            continue  # "3rd", "5JFH5", "1990s": an ordinal or a code, not a quantity
         val = parse_number(m.group(0))
         if val is not None:
             out.add(Value("number", m.start(), m.end(), (val,), (val,), val))
@@ -209,6 +212,17 @@ def extract_values(text: str, now: datetime | None = None) -> list[Value]:
         out.add(Value("number", m.start(), m.end(), (val,), (val,), val))
     out.values.sort(key=lambda v: v.start)
     return out.values
+
+
+_UNIT_SUFFIX = re.compile(r"(?:kg|g|lbs?|oz|km|m|cm|mm|mi|ml|l|gb|mb|tb|kb|k|x|h|hrs?|mins?|mph|kph|kwh|w|v)\b",
+                          re.I)
+
+
+def _glued(text: str, end: int) -> bool:
+    """Whether the digits ending at ``end`` run on into letters that are not a unit ("3rd", "8DHKY")."""
+    if end >= len(text) or not text[end].isalpha():
+        return False
+    return _UNIT_SUFFIX.match(text, end) is None
 
 
 def _dates(text: str, now: datetime | None, out: _Out) -> None:
@@ -254,14 +268,20 @@ def _dates(text: str, now: datetime | None, out: _Out) -> None:
             if now is None or not re.match(r"(?i)next|nächsten|kommenden|prochain|el próximo|nästa|volgende|"
                                            r"aanstaande|prossimo|próxima|próximo|coming|this", m.group(0)):
                 wkey: Hashable = ("wd", wd)
-                out.add(Value("date", m.start(4), m.end(), (wkey,), (wkey,)))
+                out.add(Value("date", m.start(4), m.end(), (wkey,), (wkey,), relative=True))
                 continue
             ahead = (wd - now.weekday()) % 7 or 7
             d = now.date() + timedelta(days=ahead)
-        elif now is None:
-            continue
         else:
+            # "tomorrow" in a source supports "tomorrow" in the reply (both said relative to now)
             offset = 2 if m.group(1) else 1 if m.group(2) else 0
+            rel: tuple[Hashable, ...] = (("rel", offset),)
+            if now is None:
+                out.add(Value("date", m.start(), m.end(), rel, rel, relative=True))
+                continue
             d = now.date() + timedelta(days=offset)
+            p, k = _date_keys(d)
+            out.add(Value("date", m.start(), m.end(), p + rel, k + rel, relative=True))
+            continue
         p, k = _date_keys(d)
-        out.add(Value("date", m.start(), m.end(), p, k))
+        out.add(Value("date", m.start(), m.end(), p, k, relative=True))
