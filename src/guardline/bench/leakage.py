@@ -223,7 +223,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.skip_perf:
         msgs = [m for d in dialogues for m in messages(d)][:args.perf_messages]
         configs = {"pii": policy(leakage=False), "pii+leakage": policy(leakage=True),
-                   "default": {"extends": "default", "name": "bench-default"},
+                   # the default policy enables leakage itself: the baseline turns it off
+                   "default": {"extends": "default", "name": "bench-default",
+                               "detectors": {"leakage": {"enabled": False}}},
                    "default+leakage": {"extends": "default", "name": "bench-default-leakage",
                                        "detectors": {"leakage": {"enabled": True,
                                                                  "directions": ["inbound", "outbound"]}}}}
