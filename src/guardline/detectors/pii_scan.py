@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from .pii_cues import Cues
+from .pii_cues import Cues, anchored
 from .pii_patterns import DOT_WORD, EU_STREET_SUFFIXES, STREET_LEADS
 
 __all__ = [
@@ -56,14 +56,7 @@ _NO_DIGITS = Digits([], 0)
 def matches_at(pattern: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
     """``pattern.finditer(text)`` restricted to matches that start at one of ``starts``: tried in
     ascending order, skipping starts inside the previous match."""
-    after = 0
-    for pos in sorted(set(starts)):
-        if pos < after:
-            continue
-        m = pattern.match(text, pos)
-        if m is not None:
-            after = m.end()
-            yield m
+    return anchored(pattern, text, sorted(set(starts)))
 
 
 def digit_run_starts(text: str, digits: Digits, min_digits: int = 1) -> Iterator[int]:
