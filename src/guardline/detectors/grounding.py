@@ -30,7 +30,7 @@ from .grounding_fields import check_attributes
 from .grounding_hours import check_hours
 from .grounding_index import SourceIndex, index_source, merge
 from .grounding_score import PRIOR, meta_sentence, phrase_bounds, response_risk, severity_for
-from .grounding_speech import asking_regions, business_event, in_regions
+from .grounding_speech import agent_wait, asking_regions, business_event, in_regions
 from .grounding_text import content_stems, sentence_bounds
 from .grounding_values import Value, extract_values
 
@@ -52,6 +52,8 @@ def _supported(v: Value, idx: SourceIndex) -> bool:
         return v.num in idx.numbers
     if v.kind == "duration":
         p = v.primary[0]
+        if v.num is not None and v.num in idx.keys.get("duration_count", ()):
+            return True  # "arrives in 4 minutes" against "wait_time": "4"
         return isinstance(p, tuple) and p[1] in keys and p[2] in keys
     if v.kind in ("id", "url", "email"):
         return str(v.primary[0]).lower() in idx.lower
@@ -186,6 +188,8 @@ class GroundingDetector(BaseDetector):
                     verified.append(v.start)
                 continue
             outcome, ev = self._slot(text, v, idx, sentences)
+            if outcome != "contradiction" and v.kind == "number" and v.num in idx.keys.get("count", ()):
+                continue  # "I found 10 hotels": the tool output lists 10
             family = "number" if v.kind == "number" and outcome != "contradiction" else "value"
             yield Claim(v.kind, v.start, v.end, outcome, PRIOR[f"{outcome}.{family}"], ev)
             covered.append((v.start, v.end))
@@ -247,8 +251,8 @@ class GroundingDetector(BaseDetector):
         return out
 
 
-# A relative date or a wait of a few minutes is small talk ("How may I help you today?", "one minute
-# please") unless its clause speaks of something the business commits to ("arrives tomorrow").
+# A relative date is small talk ("How may I help you today?") unless its clause speaks of something the
+# business commits to ("arrives tomorrow"); so is the agent asking for a few minutes ("one minute please").
 _SHORT_WAIT = 15.0  # minutes
 
 
@@ -259,7 +263,7 @@ def _courtesy_value(text: str, v: Value) -> bool:
         p = v.primary[0]
         mins = p[2] if isinstance(p, tuple) else p
         if isinstance(mins, int | float) and mins <= _SHORT_WAIT:
-            return not business_event(text, v.start, v.end)
+            return agent_wait(text, v.start, v.end) and not business_event(text, v.start, v.end)
     return False
 
 

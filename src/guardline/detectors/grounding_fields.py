@@ -88,9 +88,10 @@ _PARK = r"park|stationnement|aparcamiento|estacionamiento|parcheggio|estacioname
 CONCEPTS: tuple[Concept, ...] = (
     _c("outdoor_seating", r"outdoor (?:seating|dining|seats?|tables?|area|patio)|patio|terrace|al fresco|"
        r"sit outside|outside seating|terrasse|terraza|uteservering|terras|dehors|esplanada",
-       "outdoorseating outdoor_seating terrace patio"),
+       "outdoorseating outdoor_seating hasseatingoutdoors seatingoutdoors terrace patio"),
     _c("wifi", r"wi-?fi|wireless internet|wlan", "wifi wlan"),
-    _c("reservations", r"reservations?|reserve a table|book(?:ing)? a table|takes? bookings|"
+    # "your reservation has been made" is a booking, not whether the place takes reservations
+    _c("reservations", r"(?<!\bthe )(?<!\byour )(?<!\bmy )(?<!\bthis )(?<!\bthat )reservations?|reserve a table|book(?:ing)? a table|takes? bookings|"
        r"reservierung(?:en)?|réservations?|reservas?|bordsbokning|reserveringen|reservering|"
        r"prenotazion[ei]", "restaurantsreservations reservations acceptsreservations"),
     _c("takeout", r"take-?out|take ?away|carry-?out|to-go|zum mitnehmen|à emporter|para llevar|"

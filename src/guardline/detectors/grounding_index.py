@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -92,12 +93,42 @@ def _list_lengths(obj: Any, depth: int = 0) -> set[int]:
     return set()
 
 
+_PLAIN_NUMBER = re.compile(r"\s*-?\d+(?:\.\d+)?\s*")
+_AMOUNT_KEYS = frozenset({"price", "amount", "total", "cost", "fee", "fare", "balance", "refund", "charge", "rent"})
+# a number under one of these keys, with no unit in the key, is a duration in an unknown unit
+# ("wait_time": "4", "stay_length": "7")
+_SPAN_KEYS = frozenset({"time", "wait", "length", "duration", "stay", "eta", "period", "window", "nights"})
+
+
+def _field_number(value: Any) -> float | None:
+    """A JSON leaf's number: an int or a float, or a string that holds only a number ("3900000")."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+        return float(value)
+    return None
+
+
+def _index_field_number(idx: SourceIndex, num: float, toks: list[str], ctx: frozenset[str]) -> None:
+    idx.numbers.add(num)
+    idx.plain_numbers.add(num)
+    idx.keys.setdefault("number", set()).add(num)
+    idx.slots.setdefault("number", []).append((num, ctx))
+    unit = next((_UNIT_KEYS[t] for t in reversed(toks) if t in _UNIT_KEYS), None)
+    if unit is not None:
+        idx.keys.setdefault("duration", set()).add(num * unit)
+        idx.slots.setdefault("duration", []).append((num * unit, ctx))
+    elif _SPAN_KEYS.intersection(toks):
+        idx.keys.setdefault("duration_count", set()).add(num)
+    if _AMOUNT_KEYS.intersection(toks):
+        idx.keys.setdefault("amount", set()).add(("any", num))
+        idx.slots.setdefault("amount", []).append((("any", num), ctx))
+
+
 def _index_json(idx: SourceIndex, obj: Any) -> None:
-    for n in _list_lengths(obj):
-        if n >= 2:
-            idx.numbers.add(float(n))
-            idx.plain_numbers.add(float(n))
-            idx.keys.setdefault("number", set()).add(float(n))
+    # how many items a list holds supports a count, unless a field gives another one (a sample of 3
+    # reviews is not "3 reviews" when review_count says 26): the detector checks the slot first
+    idx.keys.setdefault("count", set()).update(float(n) for n in _list_lengths(obj) if n >= 2)
     leaves = list(flatten(obj))
     idx.facts.update(field_facts(leaves))
     sched = schedule_from_fields(leaves)
@@ -113,20 +144,11 @@ def _index_json(idx: SourceIndex, obj: Any) -> None:
                 idx.keys.setdefault("date", set()).add(("wd", WEEKDAYS[t]))
         if value is None or isinstance(value, bool):
             continue
-        if isinstance(value, int | float):
-            num = float(value)
-            idx.numbers.add(num)
-            idx.plain_numbers.add(num)
-            idx.keys.setdefault("number", set()).add(num)
-            idx.slots.setdefault("number", []).append((num, ctx))
-            unit = next((_UNIT_KEYS[t] for t in reversed(toks) if t in _UNIT_KEYS), None)
-            if unit is not None:
-                idx.keys.setdefault("duration", set()).add(num * unit)
-                idx.slots.setdefault("duration", []).append((num * unit, ctx))
-            if any(t in ("price", "amount", "total", "cost", "fee", "balance", "refund", "charge") for t in toks):
-                idx.keys.setdefault("amount", set()).add(("any", num))
-                idx.slots.setdefault("amount", []).append((("any", num), ctx))
-            continue
+        num = _field_number(value)
+        if num is not None:
+            _index_field_number(idx, num, toks, ctx)
+            if not isinstance(value, str):
+                continue
         s = str(value)
         _index_text(idx, s, ctx)
         parts.append(" ".join(toks) + ": " + s)

@@ -170,7 +170,8 @@ STOPWORDS: frozenset[str] = frozenset(
     "would should may might must do does did done has have had having which who whom what when where "
     "why how also than then so such very just more most some any all each other into about over after "
     "before up out if only own same too not no yes here both between through during per while "
-    "shall well".split()
+    "shall well i'm i've i'll i'd it's that's there's here's what's let's you're you've you'll you'd "
+    "we're we've we'll we'd they're they've they'll he's she's".split()
     # de
     + "der die das den dem des ein eine einer einen und oder aber mit von zu im am an auf für ist sind "
     "war wird werden hat haben sie wir ihr ihre ihnen es bei nach aus wie auch noch nur".split()

@@ -24,7 +24,7 @@ import re
 
 from .grounding_text import clause_bounds, trie_alt
 
-__all__ = ["COURTESY_WORDS", "addresses_customer", "asking_regions", "business_event", "in_regions"]
+__all__ = ["COURTESY_WORDS", "addresses_customer", "agent_wait", "asking_regions", "business_event", "in_regions"]
 
 
 def _words(s: str) -> str:
@@ -57,7 +57,7 @@ _SEG_SPLIT = re.compile(r"[,;:]|\s(?:and|but|or|so|und|aber|oder|et|mais|ou|y|pe
 
 # requests to the customer for information or a confirmation: "please provide", "let me know"
 _INFO_VERB = _words(
-    "provide|give|send|share|enter|type|tell|confirm|verify|spell|specify|choose|select|pick|describe|"
+    "provide|give|send|share|enter|type|tell|confirm|verify|review|spell|specify|choose|select|pick|describe|"
     "geben|nennen|senden|schicken|teilen|bestätigen|angeben|mitteilen|"
     "donner|fournir|envoyer|indiquer|confirmer|préciser|communiquer|"
     "dar|darme|proporcionar|enviar|indicar|confirmar|decir|decirme|"
@@ -66,10 +66,10 @@ _INFO_VERB = _words(
     "dare|darmi|fornire|inviare|indicare|confermare|dirmi|comunicare|"
     "informar|dizer|fornecer")
 _REQUEST_RE = re.compile(
-    rf"^\W*(?:(?:ok(?:ay)?|great|sure|alright|thanks?|thank you|perfect|first|now|then)\W+)*(?:"
+    rf"^\W*(?:(?:ok(?:ay)?|great|sure|alright|thanks?|thank you|perfect|first|now|then|yes|no|just)\W+)*(?:"
     rf"(?:please|kindly|bitte|veuillez|merci de|por favor|vänligen|var (?:snäll|vänlig) och|graag|"
     rf"alstublieft|per favore|gentilmente)\W+(?:\w+\W+){{0,2}}?(?:{_INFO_VERB})"
-    rf"|(?:can|could|would|may) (?:you|i (?:have|get))|let me know|tell me|(?:i|we)(?: will| would|'ll|’ll|'d)? need"
+    rf"|(?:can|could|would|may) (?:you|i (?:have|get))|let me know|tell me|(?:i|we)(?: will| would|'ll|’ll|'d)?(?: just| only| also| first)? need"
     rf"|könnten sie|können sie|geben sie|nennen sie|teilen sie|sagen sie mir|lassen sie mich wissen"
     rf"|pourriez-vous|pouvez-vous|pourrais-tu|peux-tu|dites-moi|indiquez|donnez-moi"
     rf"|podría usted|podrías|dígame|indíqueme|necesito"
@@ -88,7 +88,8 @@ _CONFIRM_OPEN_RE = re.compile(
     r"^\W*för att bekräfta|^\W*(?:graag )?bevestig|^\W*ter bevestiging|^\W*(?:per favore,? )?conferm[ai]|"
     r"^\W*per conferma|^\W*(?:por favor,? )?confirm[ae]", re.I)
 _CONFIRM_ASK_RE = re.compile(
-    r"^\W*(?:(?:is|does) (?:that|this|everything|all of that|it) (?:correct|right|ok|okay|fine|sound (?:good|right))|"
+    r"^\W*(?:(?:is|does|will|would) (?:that|this|everything|all of that|it)(?: all)? (?:be )?(?:correct|right|ok|okay|"
+    r"fine|acceptable|alright|sound (?:good|right|ok)|work(?: for you)?)|"
     r"(?:please )?confirm|(?:correct|right|ok|okay|yes)\W*\?|"
     r"(?:ist|stimmt) (?:das|alles) (?:so )?(?:richtig|korrekt)?|stimmt das|bitte bestätigen|"
     r"(?:est-ce|c'est) (?:bien )?(?:correct|ça|exact)|(?:veuillez )?confirmer|"
@@ -178,6 +179,20 @@ def business_event(text: str, start: int, end: int) -> bool:
     return _EVENT.search(text, lo, hi) is not None
 
 
+# the agent asking the customer to wait: "one minute please", "give me a moment", "hold on"
+_WAIT = re.compile(
+    r"\b(?:please|hold(?: on)?|give me|bear with|allow me|let me|i'll|i will|we'll|just a|one (?:minute|second|moment)|"
+    r"hang on|right back|bitte|einen moment|geben sie mir|un instant|veuillez patienter|donnez-moi|un momento|"
+    r"deme|dame|espere|ett ögonblick|vänta|ge mig|een moment|geef me|wacht|un attimo|mi dia|attenda|"
+    r"aguarde|me dê|um momento)\b", re.I)
+
+
+def agent_wait(text: str, start: int, end: int) -> bool:
+    """Whether the clause around text[start:end] is the agent asking the customer to wait."""
+    lo, hi = clause_bounds(text, start, end)
+    return _WAIT.search(text, lo, hi) is not None
+
+
 # -- courtesy ----------------------------------------------------------------------------------------
 _COURTESY = (
     "help helps helping helped assist assisting assisted assistance welcome pleasure glad happy sorry "
@@ -215,6 +230,14 @@ _ADDRESS_RE = re.compile(
     r"noi|ci|lei|voi|eu|nós|você|vocês|te)\b", re.I)
 
 
+_GREETING_RE = re.compile(
+    r"\W*(?:hi|hello|hey|thanks|thank|have|enjoy|bye|goodbye|good (?:morning|afternoon|evening|day|bye)|welcome|"
+    r"okay|ok|sure|great|perfect|dear|take care|hallo|guten|danke|schönen|bonjour|bonsoir|merci|bonne|hola|"
+    r"gracias|buen[oa]s?|hej|tack|trevlig|hoi|dag|bedankt|fijne|ciao|salve|grazie|buon[ae]?|olá|obrigad[oa]|"
+    r"tenha)\b", re.I)
+
+
 def addresses_customer(text: str, lo: int, hi: int) -> bool:
-    """Whether the sentence text[lo:hi] speaks to the customer (first or second person)."""
-    return _ADDRESS_RE.search(text, lo, hi) is not None
+    """Whether the sentence text[lo:hi] speaks to the customer: first or second person, or a greeting or
+    sign-off ("Have a wonderful day", "Thanks for contacting Acme")."""
+    return _ADDRESS_RE.search(text, lo, hi) is not None or _GREETING_RE.match(text, lo, hi) is not None

@@ -51,7 +51,8 @@ _BARE_WORDS = {w: v for w, v in NUMBER_WORDS.items()
                if v >= 2 and v == int(v) and w not in {"due", "sex", "elf", "cent", "mil", "dos", "double",
                                                         "twice", "triple", "couple", "pair", "paar",
                                                         "tre", "sei", "um", "once", "onze", "nove"}}
-_NW = _alt(w for w in NUMBER_WORDS if len(w) > 1 or w == "a")
+# "once" is Spanish for 11 but English first ("Once an item ships": not eleven years)
+_NW = _alt(w for w in NUMBER_WORDS if (len(w) > 1 or w == "a") and w != "once")
 _UNIT = _alt(UNITS)
 _QUAL = (r"(?:(?:business|working|calendar|full|whole|more|extra|additional|weitere[n]?|volle[n]?|"
          r"hábiles|habiles|ouvrés|ouvrables|lavorativi|úteis|uteis|werk|arbets)\s+)?")
