@@ -339,9 +339,9 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None = None) -> Policy:
         raise ConfigError(f"cannot load a policy from {type(policy).__name__}")
     merged = _resolve(doc, lines, source, base_dir)
     _validate(merged, lines, source)
-    policy = _build(merged, lines, source)
+    built = _build(merged, lines, source)
     if any(k in merged for k in ("monitor", "alerts", "breaker", "canary")):
         from ..monitor.config import parse_monitoring  # validated here so every entry point sees errors
 
         parse_monitoring(merged, source=source)
-    return policy
+    return built
