@@ -20,6 +20,7 @@ Grounding problems are reported, never raised: invalid JSON in a source that loo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
@@ -31,7 +32,7 @@ from .grounding_hours import check_hours
 from .grounding_index import SourceIndex, index_source, merge
 from .grounding_score import PRIOR, meta_sentence, phrase_bounds, response_risk, severity_for
 from .grounding_speech import agent_wait, asking_regions, business_event, in_regions
-from .grounding_text import content_stems, sentence_bounds
+from .grounding_text import content_stems, sentence_bounds, stem
 from .grounding_values import Value, extract_values
 
 __all__ = ["GroundingDetector"]
@@ -187,9 +188,9 @@ class GroundingDetector(BaseDetector):
                 if v.kind != "number":
                     verified.append(v.start)
                 continue
-            outcome, ev = self._slot(text, v, idx, sentences)
-            if outcome != "contradiction" and v.kind == "number" and v.num in idx.keys.get("count", ()):
+            if v.kind == "number" and v.num in idx.keys.get("count", ()) and not _count_conflict(text, v, idx):
                 continue  # "I found 10 hotels": the tool output lists 10
+            outcome, ev = self._slot(text, v, idx, sentences)
             family = "number" if v.kind == "number" and outcome != "contradiction" else "value"
             yield Claim(v.kind, v.start, v.end, outcome, PRIOR[f"{outcome}.{family}"], ev)
             covered.append((v.start, v.end))
@@ -210,8 +211,9 @@ class GroundingDetector(BaseDetector):
             ctx.check_deadline()
             # a sentence whose checkable value was verified has had its content checked precisely; its
             # other words are phrasing (and may be in another language than the grounding)
+            # nor is a sentence that asks something a statement (its values were checked above)
             open_sents = [(a, b) for a, b in sentences if not any(a <= p < b for p in verified)
-                          and not in_regions(a, asking)]
+                          and not any(a < y and x < b for x, y in asking)]
             yield from statement_claims(text, idx.stems, open_sents, min_words=self.min_statement_words)
 
     @staticmethod
@@ -265,6 +267,21 @@ def _courtesy_value(text: str, v: Value) -> bool:
         if isinstance(mins, int | float) and mins <= _SHORT_WAIT:
             return agent_wait(text, v.start, v.end) and not business_event(text, v.start, v.end)
     return False
+
+
+def _count_conflict(text: str, v: Value, idx: SourceIndex) -> bool:
+    """Whether a field counts the thing the reply counts with another number: "3 reviews" where the
+    record lists 3 reviews but ``review_count`` says 26."""
+    m = _NEXT_WORD.match(text, v.end)
+    if m is None:
+        return False
+    noun = stem(m.group(1).lower())
+    return any(key != v.num and noun in ctxs and not _COUNT_STEMS.isdisjoint(ctxs)
+               for key, ctxs in idx.slots.get("number", ()))
+
+
+_COUNT_STEMS = frozenset({"count", "numbe", "total", "num"})  # review_count, number_of_seats
+_NEXT_WORD = re.compile(r"\s+(?:\w+\s+)?([^\W\d_]{3,})")
 
 
 # Digits of a card, an IBAN or a national id are an identifier the PII detector has claimed (and the

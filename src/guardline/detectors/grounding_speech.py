@@ -44,7 +44,7 @@ _Q_OPEN = _words(
     "wat|wanneer|waar|welke|wie|waarom|hoe|kunt|kan|wilt|heeft|hebt|is|zijn|"
     "cosa|che|quando|dove|quale|quali|chi|perché|come|può|potrebbe|posso|vuole|desidera|ha|c'è|"
     "o que|quando|onde|qual|quais|quem|por que|como|pode|poderia|posso|quer|deseja|tem|há")
-_Q_OPEN_RE = re.compile(rf"^\W*(?:(?:and|so|also|then|okay|ok|great|sure|und|et|y|och|en|e)\s+)?(?:{_Q_OPEN})\b",
+_Q_OPEN_RE = re.compile(rf"\W*(?:(?:and|so|also|then|okay|ok|great|sure|und|et|y|och|en|e)\s+)?(?:{_Q_OPEN})\b",
                         re.I)
 # short tags that turn a statement into a question: "..., right?"
 _TAG_RE = re.compile(

@@ -67,7 +67,7 @@ def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, hi
 
 
-_POST_NEG_RE = re.compile(r"^[^.;!?\n]{0,25}?\b(?:(?:is|are|was|were)\s+not|isn't|aren't|not\s+(?:available|"
+_POST_NEG_RE = re.compile(r"[^.;!?\n]{0,25}?\b(?:(?:is|are|was|were)\s+not|isn't|aren't|not\s+(?:available|"
                           r"offered|provided)|unavailable)\b", re.I)
 
 
