@@ -10,6 +10,12 @@ calibrated score; the reply's risk (``grounding_score.response_risk``) decides i
 ``threshold`` every claim is ``low``; at or above it the claims that carry the risk are ``high``
 (contradiction) or ``medium``. Every finding points at the claim's phrase (``spans``).
 
+Service talk is not a claim (``grounding_speech``): what the reply only asks (questions, requests for
+information, confirmation recaps) echoes the customer and is not checked, except a price it offers
+that contradicts the grounding; a relative date ("today") or the agent asking for a few minutes is a
+claim only when its clause speaks of a business event (delivery, refund, due date, opening hours...);
+greetings, thanks and apologies are not novel statements.
+
 Grounding problems are reported, never raised: invalid JSON in a source that looks like JSON
 (``hallucination.grounding_unparsed``, info; the text is still used), a source cut at
 ``max_grounding_chars`` (``hallucination.grounding_truncated``, info), sources that are all empty
@@ -37,6 +43,7 @@ from .grounding_values import Value, extract_values
 
 __all__ = ["GroundingDetector"]
 
+_OFFERED = frozenset({"amount", "percentage"})  # "Would you like it for €6.95?" still states a price
 _SPECIFIC = frozenset({"amount", "percentage", "duration", "date", "time", "id", "url", "email", "phone",
                        "number"})
 _SCORES = {"amount": 0.75, "percentage": 0.75, "duration": 0.75, "date": 0.7, "time": 0.7, "id": 0.8,
@@ -65,7 +72,7 @@ class GroundingDetector(BaseDetector):
     """Checks each claim of an outbound reply against its grounding sources."""
 
     name: ClassVar[str] = "grounding"
-    version: ClassVar[str] = "2.0"
+    version: ClassVar[str] = "2.1"
     category: ClassVar[Category] = Category.HALLUCINATION
     directions: ClassVar[frozenset[Direction]] = frozenset({Direction.OUTBOUND})
 
@@ -137,10 +144,10 @@ class GroundingDetector(BaseDetector):
         idx = merge(parts)
         meta = [(a, b) for a, b in sentences if meta_sentence(text[a:b])]
         # what the reply only asks ("Can you give me the last 4 digits?", "Please confirm: ... at 7 pm")
-        # echoes the customer: it is checked for contradictions only
+        # echoes the customer and claims nothing; only a price it offers can still contradict
         claims = [c for c in self._claims(ctx, text, values, idx, sentences, asking)
                   if c.outcome != "supported" and not any(a <= c.start < b for a, b in meta)
-                  and (c.outcome == "contradiction" or not in_regions(c.start, asking))]
+                  and (not in_regions(c.start, asking) or (c.outcome == "contradiction" and c.kind in _OFFERED))]
         risk = response_risk((c.kind, c.score) for c in claims)
         top = max((c.score for c in claims), default=1.0)
         for c in claims:

@@ -100,6 +100,13 @@ _CONFIRM_ASK_RE = re.compile(
     r"(?:está|esta) correto|(?:está|esta) certo|confirma)\W*$", re.I)
 
 
+# a question typed without its "?" ("..., is there anything else i can help you with today")
+_STRONG_Q_RE = re.compile(
+    r"\W*(?:is there|are there|anything else|can i|could i|may i|how (?:can|may) i|what (?:else )?can i|"
+    r"gibt es noch|kann ich|puis-je|y a-t-il|puedo|hay algo|kan jag|finns det|kan ik|is er nog|posso|c'è altro|"
+    r"posso|há mais)\b", re.I)
+
+
 def _question_start(text: str, lo: int, hi: int) -> int:
     """Where the question of the sentence text[lo:hi] (ending in "?") begins: at the last clause that
     opens like a question, or the sentence start for a tag or declarative question."""
@@ -113,6 +120,12 @@ def _question_start(text: str, lo: int, hi: int) -> int:
     return lo
 
 
+def _unmarked_question(text: str, lo: int, hi: int) -> int | None:
+    body = text[lo:hi]
+    cuts = [0] + [m.end() for m in _SEG_SPLIT.finditer(body)]
+    return lo + cuts[-1] if _STRONG_Q_RE.match(body, cuts[-1]) else None
+
+
 def asking_regions(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """(start, end) of every stretch of ``text`` that asks the customer something: questions, requests
     for information and confirmation requests."""
@@ -123,6 +136,8 @@ def asking_regions(text: str, sentences: list[tuple[int, int]]) -> list[tuple[in
             continue
         if sent.endswith("?") or sent.startswith("¿"):
             out.append((_question_start(text, lo, hi), hi))
+        elif (cut := _unmarked_question(text, lo, hi)) is not None:
+            out.append((cut, hi))
         elif _REQUEST_RE.match(sent) or _CONFIRM_OPEN_RE.match(sent):
             out.append((lo, hi))
             # "Please confirm: ... ." covers the recap that follows on the same line
@@ -149,7 +164,7 @@ _EVENT = re.compile(
     r"install|repair|technician|visit|call (?:you|back)|contact you|in touch|get back to you|follow[- ]?up|"
     r"repl(?:y|ies|ied)|respond|answer|"
     # de
-    r"liefer|zustell|ankomm|ankunft|versand|versend|verschick|erstatt|gutschrift|rückzahl|abbuch|belast|"
+    r"liefer|geliefert|zustell|zugestellt|versandt|verschickt|erstattet|ankomm|ankunft|versand|versend|verschick|erstatt|gutschrift|rückzahl|abbuch|belast|"
     r"rechnung|zahl|fällig|bearbeit|rücksend|rückgabe|umtausch|storn|kündig|verläng|abl[aä]uf|gültig|"
     r"frist|termin|reservier|buchung|gebucht|geöffnet|öffn|schließ|geschlossen|verfügbar|abhol|rückruf|"
     r"melden uns|"
@@ -202,6 +217,13 @@ _COURTESY = (
     "moments minute second hold wait waiting patience bear anything everything something else further "
     "need needs take care bye goodbye morning afternoon evening weekend certainly definitely absolutely "
     "sure thing let know check checking look looking see hear hearing sounds able chat chatting shopping "
+    "hello hey message messages contacting contacted reaching reached "
+    # greetings and "thanks for contacting us today" in the other languages
+    "hallo guten morgen abend heute nachricht kontaktieren kontaktiert bonjour bonsoir salut aujourd'hui "
+    "contacter contacté contactée hola buenos buenas días hoy mensaje contactarnos contactar contactado "
+    "hej idag meddelande kontakta kontakt hör dig hoi goedemorgen goedemiddag vandaag bericht contact "
+    "opgenomen buongiorno buonasera ciao salve oggi messaggio contattato contattati contattarci averci "
+    "olá oi bom boa hoje mensagem contato contatar tenha ótimo "
     # de
     "helfen hilfe gerne freut danke vielen dank entschuldigung leider verständnis tag schönen noch "
     "weiteres sonst moment bitte einen kleinen geduld wiederhören tschüss "
@@ -233,7 +255,8 @@ _ADDRESS_RE = re.compile(
 _GREETING_RE = re.compile(
     r"\W*(?:hi|hello|hey|thanks|thank|have|enjoy|bye|goodbye|good (?:morning|afternoon|evening|day|bye)|welcome|"
     r"okay|ok|sure|great|perfect|dear|take care|hallo|guten|danke|schönen|bonjour|bonsoir|merci|bonne|hola|"
-    r"gracias|buen[oa]s?|hej|tack|trevlig|hoi|dag|bedankt|fijne|ciao|salve|grazie|buon[ae]?|olá|obrigad[oa]|"
+    r"gracias|buen[oa]s?|hej|tack|trevlig|hoi|dag|bedankt|fijne|ciao|salve|grazie|buon[ae]?|buongiorno|buonasera|"
+    r"olá|obrigad[oa]|"
     r"tenha)\b", re.I)
 
 
