@@ -148,6 +148,16 @@ def test_incr(make_store: Any) -> None:
     assert store.get("t1", "n", "k") == "3"
 
 
+def test_incr_many(make_store: Any) -> None:
+    store = make_store()
+    store.incr("t1", "n", "a", 2)
+    store.incr_many("t1", "n", [("a", 1), ("b", 5), ("a", 1)], ttl_s=60)
+    store.incr_many("t1", "n", [])
+    assert store.get("t1", "n", "a") == "4"
+    assert store.get("t1", "n", "b") == "5"
+    assert store.get("t2", "n", "b") is None
+
+
 def test_record_ttl(make_store: Any) -> None:
     store = make_store()  # real clock: Redis applies record TTLs itself
     store.set("t1", "s", "k", "v", ttl_s=0.3)

@@ -83,8 +83,9 @@ class Windows:
     def record(self, message: Message, verdict: Verdict) -> Series:
         series = Series(message.agent.name, message.agent.version, str(message.channel))
         prefix = f"{series.key}{_SEP}{self.bucket()}{_SEP}"
-        for name in metric_names(message, verdict, self.min_severity):
-            self.state.incr(message.tenant, "mon", prefix + name, ttl_s=self.retention_s)
+        self.state.incr_many(message.tenant, "mon",
+                             [(prefix + name, 1) for name in metric_names(message, verdict, self.min_severity)],
+                             ttl_s=self.retention_s)
         if (message.tenant, series) not in self._known:
             self._register(message.tenant, series)
         return series

@@ -61,6 +61,11 @@ class StateStore(Protocol):
         how many fingerprint ownerships were dropped where the backend can tell, else 0."""
         ...
 
+    def incr_many(self, tenant: str, namespace: str, items: Sequence[tuple[str, int]], *,
+                  ttl_s: float | None = None) -> None:
+        """Several ``incr`` in one transaction / round trip (rolling-window counters of one check)."""
+        ...
+
     def ping(self) -> None:
         """Raise ``StoreError`` when the backend is unreachable."""
         ...

@@ -182,6 +182,11 @@ class MemoryStore:
             self._kv[(tenant, namespace, key)] = (str(value), expires)
             return value
 
+    def incr_many(self, tenant: str, namespace: str, items: Sequence[tuple[str, int]], *,
+                  ttl_s: float | None = None) -> None:
+        for key, amount in items:
+            self.incr(tenant, namespace, key, amount, ttl_s=ttl_s)
+
     def ping(self) -> None:
         return None
 

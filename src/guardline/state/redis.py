@@ -223,6 +223,19 @@ class RedisStore:
             result: list[Any] = pipe.execute()
         return int(result[0])
 
+    def incr_many(self, tenant: str, namespace: str, items: Sequence[tuple[str, int]], *,
+                  ttl_s: float | None = None) -> None:
+        if not items:
+            return
+        with self._guard():
+            pipe = self._r.pipeline(transaction=True)
+            for key, amount in items:
+                k = self._record_key(tenant, namespace, key)
+                pipe.incrby(k, amount)
+                if ttl_s is not None:
+                    pipe.pexpire(k, max(1, math.ceil(ttl_s * 1000)), nx=True)
+            pipe.execute()
+
     def ping(self) -> None:
         with self._guard():
             self._r.ping()

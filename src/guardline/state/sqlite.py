@@ -185,6 +185,17 @@ class SqliteStore:
             row = conn.execute(_INCR, params).fetchone()
         return int(row[0])
 
+    def incr_many(self, tenant: str, namespace: str, items: Sequence[tuple[str, int]], *,
+                  ttl_s: float | None = None) -> None:
+        if not items:
+            return
+        now = self._clock()
+        exp = now + ttl_s if ttl_s is not None else None
+        with self._write() as conn:
+            for key, amount in items:
+                conn.execute(_INCR, {"t": tenant, "ns": namespace, "k": key, "amount": int(amount),
+                                     "now": now, "exp": exp}).fetchone()
+
     def ping(self) -> None:
         with self._read() as conn:
             conn.execute("SELECT 1").fetchone()
