@@ -43,6 +43,7 @@ PLEASANTRIES = [
     ("en", "One minute please, I am checking that right now."),
     ("en", "Please hold on just a minute while I look into this."),
     ("en", "Ah, I see. Let me check."),
+    ("en", "Just give me a minute and I will send you a reset code."),
     ("en", "We are here for you 24/7."),
     ("de", "Guten Tag, wie kann ich Ihnen heute helfen?"),
     ("de", "Geben Sie mir bitte zwei Minuten, ich schaue nach."),
@@ -169,7 +170,12 @@ def test_a_booking_is_not_the_reservations_attribute() -> None:
     assert flagged("Your reservation has been made for 5:30 pm.", place) == []
 
 
-@pytest.mark.parametrize("text", ["Ah, I see.", "Once an item ships, we cannot change it.", "Use code 5JFH5.",
+def test_per_alone_is_not_percent() -> None:
+    assert [v.kind for v in extract_values("The standard rate is 99 per year, or 5 per cent off.", NOW)] == [
+        "number", "percentage"]
+
+
+@pytest.mark.parametrize("text", ["Ah, I see.", "Prices change on a day-to-day basis.", "Once an item ships, we cannot change it.", "Use code 5JFH5.",
                                   "This is the 3rd time.", "Option 8DHKY is gone."])
 def test_interjections_ordinals_and_codes_are_not_values(text: str) -> None:
     assert [v.kind for v in extract_values(text, NOW) if v.kind in ("duration", "number")] == []

@@ -128,7 +128,7 @@ def sgd_replies(root: Path, split: str) -> Iterator[Reply]:
                     elif "service_call" in fr:
                         calls[service] = {"call": fr["service_call"],
                                           "results": fr.get("service_results", [])}
-                if turn["speaker"] != "SYSTEM":
+                if turn["speaker"] != "SYSTEM" or not turn["utterance"].strip():
                     continue
                 sources = []
                 for fr in turn["frames"]:

@@ -263,6 +263,10 @@ class GroundingDetector(BaseDetector):
 # A relative date is small talk ("How may I help you today?") unless its clause speaks of something the
 # business commits to ("arrives tomorrow"); so is the agent asking for a few minutes ("one minute please").
 _SHORT_WAIT = 15.0  # minutes
+_WAIT_NEAR = re.compile(r"(?:give me|gimme|allow me|hold on(?: for)?|hang on|wait(?: for)?|bear with me(?: for)?|"
+                        r"just|geben sie mir|donnez-moi|dame|deme|ge mig|geef me|mi dia|me dê)\s+$", re.I)
+_PLEASE_AFTER = re.compile(r"\W{0,2}\s*(?:please|bitte|s'il vous plaît|por favor|tack|alstublieft|per favore)",
+                           re.I)
 
 
 def _courtesy_value(text: str, v: Value) -> bool:
@@ -272,6 +276,8 @@ def _courtesy_value(text: str, v: Value) -> bool:
         p = v.primary[0]
         mins = p[2] if isinstance(p, tuple) else p
         if isinstance(mins, int | float) and mins <= _SHORT_WAIT:
+            if _WAIT_NEAR.search(text, max(0, v.start - 24), v.start) or _PLEASE_AFTER.match(text, v.end):
+                return True  # "give me a minute and I will send the code": the wait is the agent's
             return agent_wait(text, v.start, v.end) and not business_event(text, v.start, v.end)
     return False
 

@@ -150,8 +150,8 @@ NEGATIONS: frozenset[str] = frozenset(
     "não nao nenhum nenhuma sem nunca".split())
 
 PERCENT_WORDS: frozenset[str] = frozenset(
-    "percent per cent pct prozent pourcent pour-cent porciento procent procento percento per-cento "
-    "porcento".split())
+    "percent pct prozent pourcent pour-cent porciento procent procento percento per-cento "
+    "porcento".split()) | {"per cent", "por ciento", "por cento", "pour cent"}  # never "per" alone: "$99 per year"
 
 # currency symbol / code / word -> ISO code
 CURRENCY_WORDS: dict[str, str] = {

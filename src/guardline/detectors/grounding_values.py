@@ -180,6 +180,8 @@ def extract_values(text: str, now: datetime | None = None) -> list[Value]:
         mins = SPECIAL_DURATIONS[m.group(0).lower()]
         out.add(Value("duration", m.start(), m.end(), (mins,), (mins,), None))
     for m in DURATION_RE.finditer(text):
+        if text[m.end():m.end() + 4].lower() in ("-to-", "-by-"):
+            continue  # "day-to-day", "day-by-day"
         size = UNITS[m.group(4).lower()][1]
         if m.group(3):
             n = number_word(m.group(3))
