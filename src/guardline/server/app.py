@@ -23,6 +23,7 @@ from ..guard import Guard
 from ..keys import KeyRing
 from ..monitor.setup import MonitoringSetup
 from .errors import install_error_handler
+from .fastpath import CheckFastPath
 from .gateway import Gateway
 from .keystore import KeyStore
 from .limits import BodyLimit
@@ -113,6 +114,7 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
     app.state.gateway = gateway
     app.state.monitoring = monitoring
     install_error_handler(app)
+    app.add_middleware(CheckFastPath, gateway=gateway)          # inside BodyLimit: bodies stay capped
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     from . import check, conversations, customers, health, monitor_routes, proxy, send, webhooks

@@ -9,11 +9,14 @@ from fastapi import Request
 
 from .errors import ApiError
 
-__all__ = ["json_body"]
+__all__ = ["decode_json", "json_body"]
 
 
 async def json_body(request: Request) -> Any:
-    raw = await request.body()
+    return decode_json(await request.body())
+
+
+def decode_json(raw: bytes) -> Any:
     if not raw:
         raise ApiError(422, "invalid_input", "a JSON body is required", field="body")
     try:

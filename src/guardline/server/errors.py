@@ -28,7 +28,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ConfigError, GuardlineError, IntegrityError, InvalidInput, StoreError
 
-__all__ = ["ERROR_RESPONSES", "NOT_FOUND_RESPONSES", "ApiError", "ErrorBody", "install_error_handler", "render"]
+__all__ = ["ERROR_RESPONSES", "NOT_FOUND_RESPONSES", "ApiError", "ErrorBody", "install_error_handler", "render",
+           "to_response"]
 
 log = logging.getLogger("guardline.server")
 
@@ -74,7 +75,7 @@ def render(status: int, code: str, message: str, *, field: str | None = None,
                         status_code=status, headers=headers)
 
 
-def _to_response(exc: Exception) -> JSONResponse:
+def to_response(exc: Exception) -> JSONResponse:
     if isinstance(exc, ApiError):
         return render(exc.status, exc.code, exc.message, field=exc.field, headers=exc.headers)
     if isinstance(exc, InvalidInput):
@@ -105,7 +106,7 @@ def _to_response(exc: Exception) -> JSONResponse:
 
 
 async def _handler(request: Request, exc: Exception) -> JSONResponse:
-    return _to_response(exc)
+    return to_response(exc)
 
 
 def install_error_handler(app: FastAPI) -> None:
