@@ -179,3 +179,20 @@ def test_per_alone_is_not_percent() -> None:
                                   "This is the 3rd time.", "Option 8DHKY is gone."])
 def test_interjections_ordinals_and_codes_are_not_values(text: str) -> None:
     assert [v.kind for v in extract_values(text, NOW) if v.kind in ("duration", "number")] == []
+
+
+def test_results_that_disagree_on_an_attribute_do_not_contradict() -> None:
+    results = Source(kind="tool", text=json.dumps({"results": [{"name": "A", "has_seating_outdoors": "True"},
+                                                               {"name": "B", "has_seating_outdoors": "False"}]}))
+    assert flagged("They have no outdoor seating, sorry.", results) == []
+
+
+def test_a_count_of_results_is_the_list_length() -> None:
+    results = Source(kind="tool", text=json.dumps({"results": [{"number_of_baths": "3"}, {"number_of_baths": "2"}]}))
+    assert flagged("I got 2 results for you.", results) == []
+
+
+def test_a_confirmation_request_anywhere_in_the_sentence() -> None:
+    tool = Source(kind="tool", text=json.dumps({"restaurant_name": "Chez Tj"}))
+    reply = "Okay, before we get started please confirm the following details for me. A table for 4 on March 1st?"
+    assert flagged(reply, tool) == []

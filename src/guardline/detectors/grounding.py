@@ -289,11 +289,14 @@ def _count_conflict(text: str, v: Value, idx: SourceIndex) -> bool:
     if m is None:
         return False
     noun = stem(m.group(1).lower())
+    if noun in _LIST_NOUNS:
+        return False  # "10 results": the list is what is counted
     return any(key != v.num and noun in ctxs and not _COUNT_STEMS.isdisjoint(ctxs)
                for key, ctxs in idx.slots.get("number", ()))
 
 
 _COUNT_STEMS = frozenset({"count", "numbe", "total", "num"})  # review_count, number_of_seats
+_LIST_NOUNS = frozenset(stem(w) for w in ("results", "options", "items", "matches", "entries", "records", "choices"))
 _NEXT_WORD = re.compile(r"\s+(?:\w+\s+)?([^\W\d_]{3,})")
 
 

@@ -139,16 +139,20 @@ def field_facts(leaves: list[tuple[tuple[str, ...], Any]]) -> dict[tuple[str, ..
     return facts
 
 
-def _lookup(facts: dict[tuple[str, ...], Any], concept: Concept) -> tuple[bool, bool | None]:
-    """(found, truth): whether a field holds the concept, and its yes/no meaning (None: empty)."""
+def _lookup(facts: dict[tuple[str, ...], Any], concept: Concept) -> tuple[bool, bool | None, bool]:
+    """(found, truth, mixed): whether a field holds the concept, its yes/no meaning (None: empty), and
+    whether fields of that name disagree (a list of results where some have it and some do not)."""
     found = False
     truths: list[bool | None] = []
+    exact: set[bool] = set()
     for path, value in facts.items():
         for suffix in concept.keys:
             n = len(suffix)
             if len(path) >= n and path[-n:] == suffix:
                 found = True
                 truths.append(_truth(value))
+                if (t := _truth(value)) is not None:
+                    exact.add(t)
             elif len(path) > n and path[len(path) - n - 1:-1] == suffix:
                 # an object field (BusinessParking) asked as a whole: true if any member is true
                 found = True
@@ -157,11 +161,11 @@ def _lookup(facts: dict[tuple[str, ...], Any], concept: Concept) -> tuple[bool, 
                 found = True  # the whole object (Ambience) is empty
                 truths.append(None)
     if not found:
-        return False, None
+        return False, None, False
     known = [t for t in truths if t is not None]
     if not known:
-        return True, None
-    return True, any(known)
+        return True, None, False
+    return True, any(known), len(exact) > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +197,11 @@ def check_attributes(text: str, facts: dict[tuple[str, ...], Any], grounding_low
                 continue  # "WiFi and reservations were not specified" claims nothing
             if concept.name == "parking" and _SPECIFIC_PARKING.search(text, lo, hi):
                 continue  # the specific kinds in this clause are checked on their own
-            found, truth = _lookup(facts, concept)
+            found, truth, mixed = _lookup(facts, concept)
             negated = is_negated(text, s, e)
-            if found and truth is not None:
+            if mixed:
+                outcome = "supported"  # which result the reply speaks of is not known here
+            elif found and truth is not None:
                 outcome = "supported" if truth != negated else "contradiction"
             elif found:
                 outcome = "empty"

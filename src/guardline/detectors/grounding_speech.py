@@ -87,6 +87,12 @@ _CONFIRM_OPEN_RE = re.compile(
     r"^\W*pour confirmer|^\W*(?:por favor,? )?confirm[ae]|^\W*para confirmar|^\W*(?:vänligen )?bekräfta|"
     r"^\W*för att bekräfta|^\W*(?:graag )?bevestig|^\W*ter bevestiging|^\W*(?:per favore,? )?conferm[ai]|"
     r"^\W*per conferma|^\W*(?:por favor,? )?confirm[ae]", re.I)
+# "Okay, before we get started please confirm the following for me." anywhere in the sentence
+_CONFIRM_ANY_RE = re.compile(
+    r"\b(?:please|can you|could you|kindly|first|let me|let's|just) (?:\w+ )?(?:confirm|verify|double[- ]check)\b|"
+    r"\bconfirm (?:the following|these|those|that|the details)|\bmake sure (?:that )?(?:i have|the details|everything)|"
+    r"^\W*you can say\b|bitte bestätigen|veuillez confirmer|por favor,? confirme|vänligen bekräfta|"
+    r"graag bevestigen|per favore,? confermi", re.I)
 _CONFIRM_ASK_RE = re.compile(
     r"^\W*(?:(?:is|does|will|would) (?:that|this|everything|all of that|it)(?: all)? (?:be )?(?:correct|right|ok|okay|"
     r"fine|acceptable|alright|sound (?:good|right|ok)|work(?: for you)?)|"
@@ -138,7 +144,7 @@ def asking_regions(text: str, sentences: list[tuple[int, int]]) -> list[tuple[in
             out.append((_question_start(text, lo, hi), hi))
         elif (cut := _unmarked_question(text, lo, hi)) is not None:
             out.append((cut, hi))
-        elif _REQUEST_RE.match(sent) or _CONFIRM_OPEN_RE.match(sent):
+        elif _REQUEST_RE.match(sent) or _CONFIRM_OPEN_RE.match(sent) or _CONFIRM_ANY_RE.search(sent):
             out.append((lo, hi))
             # "Please confirm: ... ." covers the recap that follows on the same line
             if sent.rstrip(".!").endswith(":") or re.search(r"(?i)confirm\w*\W*:", sent):
