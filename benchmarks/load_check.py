@@ -106,21 +106,39 @@ class Server:
     def rss_kib(self) -> int:
         """RSS of the server and all its descendants (uvicorn workers), in KiB."""
         total = 0
-        pids = [self.proc.pid]
-        seen: set[int] = set()
-        while pids:
-            pid = pids.pop()
-            if pid in seen:
-                continue
-            seen.add(pid)
+        for pid in self.pids():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
                 total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-                pids.extend(int(c) for c in children)
             except (OSError, AttributeError):
                 continue
         return total
+
+    def pids(self) -> list[int]:
+        """The server process and all its descendants (uvicorn workers)."""
+        out: list[int] = []
+        todo = [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            if pid in out:
+                continue
+            out.append(pid)
+            try:
+                todo.extend(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+            except OSError:
+                continue
+        return out
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds used so far by the server's processes."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -167,6 +185,25 @@ def wrk(url: str, key: str, body: dict[str, Any], *, duration: float, connection
             "non2xx": status}
 
 
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(f) - f[3] - f[4], sum(f)
+
+
+def measured(srv: Server, run: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """``run()``'s result plus the server's CPU per request, how busy the machine was (all processes:
+    server, wrk, everyone else), and the 1-minute load average before and after."""
+    load0 = os.getloadavg()[0]
+    cpu0, (busy0, tot0), t0 = srv.cpu_s(), _machine_ticks(), time.monotonic()
+    res = run()
+    cpu1, (busy1, tot1), t1 = srv.cpu_s(), _machine_ticks(), time.monotonic()
+    return {**res, "server_cores": (cpu1 - cpu0) / (t1 - t0),
+            "server_cpu_ms_per_req": (cpu1 - cpu0) * 1000 / max(1, res["requests"]),
+            "machine_busy_pct": 100 * (busy1 - busy0) / max(1, tot1 - tot0),
+            "load1_before": load0, "load1_after": os.getloadavg()[0]}
+
+
 def cmd_throughput(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     for workers in args.workers:
@@ -175,8 +212,8 @@ def cmd_throughput(args: argparse.Namespace) -> list[dict[str, Any]]:
                 srv = Server(workers, policy=args.policy, inline=inline)
                 try:
                     wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=5, connections=connections)  # warm-up
-                    res = wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=args.duration,
-                              connections=connections)
+                    res = measured(srv, lambda srv=srv, c=connections: wrk(  # type: ignore[misc]
+                        srv.url + "/v1/check", srv.key, MESSAGE, duration=args.duration, connections=c))
                 finally:
                     srv.stop()
                 row = {"workers": workers, "inline": inline, "connections": connections, **res}
