@@ -5,10 +5,17 @@ processes are serialised and every chain stays linear (``busy_timeout`` makes th
 Durable mode uses ``synchronous=FULL`` (the WAL is fsynced at each commit; the writer's group commit
 amortises it); write-behind mode uses ``synchronous=NORMAL``. ``secure_delete`` is on so that a
 destroyed data key is overwritten in the file, and ``forget`` truncates the WAL afterwards.
+
+Several writer processes (``serve --workers 2``) also take an exclusive ``flock`` on a sidecar file
+(``<db>-writer.lock``) around each write transaction, where the platform has ``flock``: a process
+waiting for it wakes the moment the other commits, whereas SQLite's own busy handler polls with
+sleeps of 1 to 100 ms, which showed up as a p99 of hundreds of ms with two workers. ``BEGIN
+IMMEDIATE`` still guards against writers that do not take the file lock.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Generator, Iterator, Sequence
@@ -19,6 +26,11 @@ from urllib.parse import urlsplit
 from ..errors import ConfigError, StoreError
 from .chain import GENESIS, Checkpoint, EventRow
 from .store import NewEvent, ReplayRow
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["SQLiteStore"]
 
@@ -60,7 +72,16 @@ class SQLiteStore:
         self._sync = "FULL" if durable else "NORMAL"
         self._lock = threading.Lock()
         self._conn = self._connect()
+        self._flock_fd = self._open_flock()
         self._migrate()
+
+    def _open_flock(self) -> int | None:
+        if fcntl is None:
+            return None
+        try:
+            return os.open(self.path + "-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return None     # e.g. a read-only directory: SQLite's own locking still applies
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -100,7 +121,7 @@ class SQLiteStore:
 
     @contextmanager
     def write(self) -> Iterator[_WriteTx]:
-        with self._lock:
+        with self._lock, self._process_lock():
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 yield _WriteTx(self._conn)
@@ -111,6 +132,18 @@ class SQLiteStore:
             except BaseException:
                 self._rollback()
                 raise
+
+    @contextmanager
+    def _process_lock(self) -> Iterator[None]:
+        fd = self._flock_fd
+        if fd is None:
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[_ReadTx]:
@@ -139,6 +172,9 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            if self._flock_fd is not None:
+                os.close(self._flock_fd)
+                self._flock_fd = None
 
 
 class _WriteTx:
