@@ -4,6 +4,9 @@ Usage: ``guardline bench grounding --data ../shared/data`` (the directory holdin
 ``ragtruth/`` itself). Thresholds are tuned on even response ids; figures are reported on odd ids.
 Two baselines are computed on the same responses: flag everything, and flag by task alone (every
 Data2txt response). The detector never sees the task type.
+
+``--fp`` measures false positives instead: the share of benign ABCD and SGD agent replies flagged with
+the default settings, with and without their grounding (``grounding_fp``).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from ..keys import KeyRing
 from ..normalize import normalize
 from ..types import SEVERITY_ORDER, Direction, Finding, Message, Severity, Source
 
-__all__ = ["Reply", "abcd_replies", "flagged_types", "run_fp", "sgd_replies"]
+__all__ = ["Reply", "abcd_replies", "add_fp_arguments", "flagged_types", "run_fp", "sgd_replies"]
 
 _ABCD_FILES = {"dev": "abcd_classification_original_valid.json", "test": "abcd_classification_original_test.json"}
 _ABCD_TIME = datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
