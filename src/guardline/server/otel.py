@@ -19,18 +19,26 @@ try:  # pragma: no cover - depends on the optional extra
     from opentelemetry import trace as _trace
 
     _tracer: Any = _trace.get_tracer("guardline")
+    _NO_SDK: tuple[type, ...] = (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider)
 except ImportError:  # pragma: no cover
     _tracer = None
+    _NO_SDK = ()
 
 
 def enabled() -> bool:
     return _tracer is not None
 
 
+def _recording() -> bool:
+    """An SDK is configured: without one every span is a no-op, and skipping it saves the per-check
+    cost of opening it (the global provider is read each time, so an SDK set up later is seen)."""
+    return _tracer is not None and not isinstance(_trace.get_tracer_provider(), _NO_SDK)
+
+
 @contextmanager
 def check_span(message: Message) -> Iterator[Any]:
     """``with check_span(msg) as record: verdict = ...; record(verdict)``."""
-    if _tracer is None:
+    if not _recording():
         yield _noop
         return
     with _tracer.start_as_current_span("guardline.check") as span:
