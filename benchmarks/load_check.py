@@ -8,6 +8,8 @@ OpenAI-compatible upstream (uvicorn, its own process).
     .venv/bin/python benchmarks/load_check.py throughput --workers 1 2 --duration 60
     .venv/bin/python benchmarks/load_check.py memory --requests 50000 250000
     .venv/bin/python benchmarks/load_check.py proxy --requests 3000
+    git archive HEAD~3 src | tar -x -C /tmp/old     # then compare builds in alternating rounds:
+    .venv/bin/python benchmarks/load_check.py ab --build old=/tmp/old/src --build new=src --workers 2
 
 Targets (issue 7): >= 1,500 req/s with p99 <= 25 ms and zero errors over 60 s; RSS growth <= 5 %
 between 50k and 250k requests; proxy p99 overhead over the upstream's own p99 <= 5 ms.
@@ -223,6 +225,33 @@ def cmd_throughput(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def cmd_ab(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Builds compared in alternating rounds (so drift in the machine's other load hits each alike):
+    ``--build NAME=SRC_DIR`` puts SRC_DIR first on the server's PYTHONPATH (e.g. a ``git archive`` of
+    an older commit's ``src``). Prints each run, then the median per build."""
+    rows: list[dict[str, Any]] = []
+    builds = [b.split("=", 1) for b in args.build]
+    for rnd in range(args.rounds):
+        for name, src in builds:
+            srv = Server(args.workers[0], policy=args.policy, inline=args.inline[0],
+                         extra_env={"PYTHONPATH": str(Path(src).resolve())})
+            try:
+                wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=3, connections=args.connections[0])
+                res = measured(srv, lambda srv=srv: wrk(srv.url + "/v1/check", srv.key, MESSAGE,  # type: ignore[misc]
+                                                        duration=args.duration, connections=args.connections[0]))
+            finally:
+                srv.stop()
+            row = {"build": name, "round": rnd, "workers": args.workers[0], **res}
+            rows.append(row)
+            print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    for name, _ in builds:
+        mine = [r for r in rows if r["build"] == name]
+        print(json.dumps({"build": name, "median_rps": round(statistics.median(r["rps"] for r in mine), 1),
+                          "median_p99_ms": round(statistics.median(r["p99_ms"] for r in mine), 2),
+                          "errors": sum(r["errors"] for r in mine)}), flush=True)
+    return rows
+
+
 def checks_done(url: str) -> int:
     """Checks counted by the server's own /metrics (exact with one worker)."""
     text = httpx.get(url + "/metrics", timeout=10).text
@@ -310,7 +339,7 @@ def cmd_proxy(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=("throughput", "memory", "proxy"))
+    p.add_argument("mode", choices=("throughput", "memory", "proxy", "ab"))
     p.add_argument("--workers", type=int, nargs="+", default=[1])
     p.add_argument("--inline", type=lambda s: s in ("1", "true", "yes"), nargs="+", default=[False],
                    help="run checks on the event loop (1) or in a worker thread (0)")
@@ -318,12 +347,17 @@ def main() -> int:
     p.add_argument("--duration", type=float, default=60)
     p.add_argument("--requests", type=int, nargs="+", default=[50_000, 250_000])
     p.add_argument("--upstream-delay-ms", type=float, default=0)
+    p.add_argument("--build", action="append", default=[], metavar="NAME=SRC_DIR",
+                   help="ab mode: a build to compare (repeat); SRC_DIR goes first on PYTHONPATH")
+    p.add_argument("--rounds", type=int, default=2, help="ab mode: alternating rounds")
     p.add_argument("--policy", default=None, help="policy file (default: the built-in default policy)")
     p.add_argument("--out", help="append the rows as JSON lines to this file")
     args = p.parse_args()
     if args.mode == "proxy" and args.requests == [50_000, 250_000]:
         args.requests = [3000]
-    rows = {"throughput": cmd_throughput, "memory": cmd_memory,
+    if args.mode == "ab" and len(args.build) < 1:
+        p.error("ab needs at least one --build NAME=SRC_DIR")
+    rows = {"throughput": cmd_throughput, "memory": cmd_memory, "ab": cmd_ab,
             "proxy": lambda a: cmd_proxy(argparse.Namespace(**{**vars(a), "requests": a.requests[0]}))}[args.mode](args)
     if args.out:
         with open(args.out, "a") as fh:
