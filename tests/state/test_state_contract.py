@@ -158,6 +158,29 @@ def test_incr_many(make_store: Any) -> None:
     assert store.get("t2", "n", "b") is None
 
 
+def test_get_many(make_store: Any) -> None:
+    store = make_store()
+    store.set("t1", "a", "k", "1")
+    store.set("t1", "b", "k", "2")
+    store.set("t2", "a", "x", "other tenant")
+    store.incr("t1", "n", "c", 3)
+    assert store.get_many("t1", [("b", "k"), ("a", "k"), ("a", "missing"), ("a", "x"), ("n", "c")]) \
+        == ["2", "1", None, None, "3"]
+    assert store.get_many("t1", [("a", "k"), ("a", "k")]) == ["1", "1"]
+    assert store.get_many("t1", []) == []
+    store.delete("t1", "a", "k")
+    assert store.get_many("t1", [("a", "k"), ("b", "k")]) == [None, "2"]
+
+
+def test_get_many_ignores_expired_records(make_store: Any) -> None:
+    store = make_store()  # real clock: Redis applies record TTLs itself
+    store.set("t1", "s", "short", "v", ttl_s=0.3)
+    store.set("t1", "s", "long", "w", ttl_s=60)
+    assert store.get_many("t1", [("s", "short"), ("s", "long")]) == ["v", "w"]
+    time.sleep(0.5)
+    assert store.get_many("t1", [("s", "short"), ("s", "long")]) == [None, "w"]
+
+
 def test_record_ttl(make_store: Any) -> None:
     store = make_store()  # real clock: Redis applies record TTLs itself
     store.set("t1", "s", "k", "v", ttl_s=0.3)

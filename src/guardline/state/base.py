@@ -47,6 +47,11 @@ class StateStore(Protocol):
     # -- small key-value records: opt-outs, last-inbound times, breaker and canary state ------------
     def get(self, tenant: str, namespace: str, key: str) -> str | None: ...
 
+    def get_many(self, tenant: str, items: Sequence[tuple[str, str]]) -> list[str | None]:
+        """``get`` of each ``(namespace, key)`` of ``items``, in order, in one round trip on a
+        networked backend (the rollout interceptor reads a reply's breaker and canary records so)."""
+        ...
+
     def set(self, tenant: str, namespace: str, key: str, value: str, *,
             ttl_s: float | None = None) -> None: ...
 

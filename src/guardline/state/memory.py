@@ -159,6 +159,10 @@ class MemoryStore:
                 return None
             return value
 
+    def get_many(self, tenant: str, items: Sequence[tuple[str, str]]) -> list[str | None]:
+        # in process there is no round trip to save: each read goes through ``get`` (and its expiry)
+        return [self.get(tenant, namespace, key) for namespace, key in items]
+
     def set(self, tenant: str, namespace: str, key: str, value: str, *,
             ttl_s: float | None = None) -> None:
         expires = self._now() + ttl_s if ttl_s is not None else None

@@ -202,6 +202,14 @@ class RedisStore:
             value: Any = self._r.get(self._record_key(tenant, namespace, key))
         return None if value is None else bytes(value).decode()
 
+    def get_many(self, tenant: str, items: Sequence[tuple[str, str]]) -> list[str | None]:
+        if not items:
+            return []
+        keys = [self._record_key(tenant, namespace, key) for namespace, key in items]
+        with self._guard():
+            values: list[Any] = self._r.mget(keys)  # one round trip
+        return [None if v is None else bytes(v).decode() for v in values]
+
     def set(self, tenant: str, namespace: str, key: str, value: str, *,
             ttl_s: float | None = None) -> None:
         px = max(1, math.ceil(ttl_s * 1000)) if ttl_s is not None else None

@@ -162,6 +162,17 @@ class SqliteStore:
                 "AND (expires IS NULL OR expires > ?)", (tenant, namespace, key, self._clock())).fetchone()
         return None if row is None else str(row[0])
 
+    def get_many(self, tenant: str, items: Sequence[tuple[str, str]]) -> list[str | None]:
+        if not items:
+            return []
+        now = self._clock()
+        with self._read() as conn:  # under the store lock: no write lands between the reads
+            rows = [conn.execute(
+                "SELECT value FROM gl_records WHERE tenant = ? AND namespace = ? AND key = ? "
+                "AND (expires IS NULL OR expires > ?)", (tenant, namespace, key, now)).fetchone()
+                for namespace, key in items]
+        return [None if row is None else str(row[0]) for row in rows]
+
     def set(self, tenant: str, namespace: str, key: str, value: str, *,
             ttl_s: float | None = None) -> None:
         expires = self._clock() + ttl_s if ttl_s is not None else None
