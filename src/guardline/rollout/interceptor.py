@@ -18,7 +18,7 @@ from ..errors import GuardlineError
 from ..pipeline import system_finding
 from ..policy import Policy, decide
 from ..types import ACTION_ORDER, Action, Category, Direction, Finding, Message, Severity, Verdict
-from .store import RolloutStore
+from .store import UNREAD, RolloutStore
 
 __all__ = ["RolloutInterceptor"]
 
@@ -42,8 +42,12 @@ class RolloutInterceptor:
         try:
             categories = {str(f.category) for f in verdict.findings
                           if f.severity is not Severity.INFO and f.category is not Category.SYSTEM}
-            self.rollout.observe_canary(tenant, agent, version, categories)
-            state, admitted = self.rollout.observe(tenant, agent, version, conversation, critical=critical)
+            # one round trip reads both records; a canary evaluation (rare) may kill this version's
+            # breaker, so then the breaker is read again
+            canary, breaker = self.rollout.read_reply(tenant, agent, version)
+            after = self.rollout.observe_canary(tenant, agent, version, categories, current=canary)
+            state, admitted = self.rollout.observe(tenant, agent, version, conversation, critical=critical,
+                                                   current=breaker if after is canary else UNREAD)
             route = None if admitted else self.rollout.route(tenant, agent, conversation)
         except GuardlineError as exc:
             log.error("breaker state unavailable: %s", type(exc).__name__)

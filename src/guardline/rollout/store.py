@@ -17,7 +17,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any, Final, Literal, Protocol
 
 from ..errors import GuardlineError, StoreError
 from ..state.base import StateStore
@@ -26,12 +27,20 @@ from . import canary as cn
 from .breaker import BreakerConfig, BreakerState, Transition
 from .canary import CanaryConfig, CanaryCounts, CanaryState
 
-__all__ = ["OperatorAudit", "RolloutStore", "TransitionListener"]
+__all__ = ["UNREAD", "OperatorAudit", "RolloutStore", "TransitionListener"]
 
 log = logging.getLogger("guardline.rollout")
 
 _SEP = "\x1f"
 _LOCK_TTL_S = 2.0
+
+
+class _Unread(Enum):
+    UNREAD = "unread"
+
+
+UNREAD: Final = _Unread.UNREAD
+"""Default of the ``current=`` pre-read arguments: the method reads the record itself."""
 
 
 class OperatorAudit(Protocol):
@@ -105,6 +114,14 @@ class RolloutStore:
         """The breaker state as stored (a due half-open is applied by ``observe``/``tick``)."""
         return BreakerState.from_json(self.state.get(tenant, "breaker", agent + _SEP + version))
 
+    def read_reply(self, tenant: str, agent: str, version: str) -> tuple[CanaryState | None, BreakerState]:
+        """The agent's canary and this version's breaker, as stored, in ONE ``get_many`` round trip:
+        what one outbound reply needs, to hand to ``observe_canary``/``observe`` as ``current=``."""
+        canary_raw, breaker_raw = self.state.get_many(
+            tenant, [("canary", agent), ("breaker", agent + _SEP + version)])
+        return (CanaryState.from_json(canary_raw) if canary_raw else None,
+                BreakerState.from_json(breaker_raw))
+
     def _update(self, tenant: str, agent: str, version: str,
                 step: Callable[[BreakerState], tuple[BreakerState, list[Transition]]],
                 actor: str = "guardline") -> BreakerState:
@@ -123,14 +140,15 @@ class RolloutStore:
             self._rollback_canary_of(tenant, agent, version, f"breaker of {version} opened")
         return new
 
-    def observe(self, tenant: str, agent: str, version: str, conversation: str, *,
-                critical: int) -> tuple[BreakerState, bool]:
+    def observe(self, tenant: str, agent: str, version: str, conversation: str, *, critical: int,
+                current: BreakerState | Literal[_Unread.UNREAD] = UNREAD) -> tuple[BreakerState, bool]:
         """One reply of this version was checked: returns the breaker state and whether this version
         may serve the conversation. Writes only when something changes (a critical finding, a probe
-        reply, a due half-open)."""
+        reply, a due half-open). ``current``: the breaker as just read (``read_reply``), else it is
+        read here; every change is still made under the lock on a fresh read."""
         cfg = self.breaker_config
         now = self.clock()
-        state = self.breaker(tenant, agent, version)
+        state = self.breaker(tenant, agent, version) if current is UNREAD else current
         if state.mode is br.BreakerMode.OPEN and now - state.since >= cfg.cooldown_s:
             state = self._update(tenant, agent, version, lambda s: br.tick(s, cfg, now))
         admitted = br.admits(state, cfg, conversation, salt=agent + _SEP + version)
@@ -213,10 +231,14 @@ class RolloutStore:
                             stable_events={c: n(state.stable, c) for c in cats},
                             candidate_events={c: n(state.candidate, c) for c in cats})
 
-    def observe_canary(self, tenant: str, agent: str, version: str, categories: set[str]) -> CanaryState | None:
+    def observe_canary(self, tenant: str, agent: str, version: str, categories: set[str], *,
+                       current: CanaryState | Literal[_Unread.UNREAD] | None = UNREAD
+                       ) -> CanaryState | None:
         """Count one reply of ``version`` under the running canary (``categories``: those with a
-        finding) and evaluate the test when it can have changed its outcome."""
-        state = self.canary(tenant, agent)
+        finding) and evaluate the test when it can have changed its outcome. ``current``: the canary
+        as just read (``read_reply``), else it is read here. Returns ``current`` itself (the same
+        object) unless the test was evaluated, which may have moved breakers too."""
+        state = self.canary(tenant, agent) if current is UNREAD else current
         if state is None or state.status is not cn.CanaryStatus.RUNNING:
             return state
         if version not in (state.stable, state.candidate):
