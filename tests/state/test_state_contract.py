@@ -158,6 +158,18 @@ def test_incr_many(make_store: Any) -> None:
     assert store.get("t2", "n", "b") is None
 
 
+def test_incr_many_window_starts_at_the_first_increment(make_store: Any) -> None:
+    store = make_store()  # real clock: Redis applies record TTLs itself
+    store.incr_many("t1", "n", [("w", 1), ("v", 2)], ttl_s=0.5)
+    time.sleep(0.3)
+    store.incr_many("t1", "n", [("w", 1)], ttl_s=0.5)  # does not extend the window
+    assert store.get("t1", "n", "w") == "2"
+    time.sleep(0.35)
+    assert store.get_many("t1", [("n", "w"), ("n", "v")]) == [None, None]
+    store.incr_many("t1", "n", [("w", 1)])  # no TTL: kept
+    assert store.get("t1", "n", "w") == "1"
+
+
 def test_get_many(make_store: Any) -> None:
     store = make_store()
     store.set("t1", "a", "k", "1")

@@ -7,11 +7,13 @@ Key layout (``P`` is the key prefix, default ``guardline``; tenant names cannot 
 - ``P:{tenant}:c:{customer}``: set of the customer's fingerprints, for ``forget_customer``;
 - ``P:{tenant}:r:{len(namespace)}:{namespace}:{key}``: small records and counters, with native TTLs.
 
-Fingerprints are added by a Lua script (``EVALSHA``, one call per 500 keys, each atomic); every
-method sends ONE pipeline, so a call is one round trip: ``record_and_lookup`` (the leakage detector's
-only call per check) queues the adds of every customer and the lookups together. A server that lost
-the script (restart, ``SCRIPT FLUSH``) answers ``NOSCRIPT``; the store loads it and resends once. Every Redis exception becomes ``StoreError``; the client reconnects on the next
-call once the server is back (one immediate retry, no backoff: a check must not stall on a dead store).
+Fingerprints are added (one call per 500 keys) and ``incr_many`` counters bumped by Lua scripts
+(``EVALSHA``, each atomic); every method sends ONE pipeline or script call, so a call is one round
+trip: ``record_and_lookup`` (the leakage detector's only call per check) queues the adds of every
+customer and the lookups together. A server that lost a script (restart, ``SCRIPT FLUSH``) answers
+``NOSCRIPT``; the store loads it and resends once. Every Redis exception becomes ``StoreError``; the
+client reconnects on the next call once the server is back (one immediate retry, no backoff: a check
+must not stall on a dead store).
 Only single-node Redis is supported (a Lua call touches keys of several hash slots).
 """
 
@@ -69,6 +71,18 @@ redis.call('DEL', KEYS[1])
 return n
 """
 
+# KEYS: counter keys. ARGV: TTL in milliseconds (0 = none), then one amount per key. The script
+# replaces a MULTI/EXEC of INCRBY + PEXPIRE NX per key: as atomic, but ONE reply to parse instead of
+# two per key, which was most of the client-side CPU of the monitor's per-check counters.
+_INCR_MANY = """
+local ms = tonumber(ARGV[1])
+for i, k in ipairs(KEYS) do
+  redis.call('INCRBY', k, ARGV[i + 1])
+  if ms > 0 then redis.call('PEXPIRE', k, ms, 'NX') end
+end
+return #KEYS
+"""
+
 
 class RedisStore:
     """State in Redis, isolated per tenant and under ``prefix``."""
@@ -89,6 +103,7 @@ class RedisStore:
             raise ConfigError(f"Redis state store: bad URL or options: {exc}") from exc
         self._add = self._r.register_script(_ADD)
         self._forget = self._r.register_script(_FORGET)
+        self._incr_many = self._r.register_script(_INCR_MANY)
 
     # -- plumbing ----------------------------------------------------------------------------------
     @contextmanager
@@ -235,14 +250,10 @@ class RedisStore:
                   ttl_s: float | None = None) -> None:
         if not items:
             return
-        with self._guard():
-            pipe = self._r.pipeline(transaction=True)
-            for key, amount in items:
-                k = self._record_key(tenant, namespace, key)
-                pipe.incrby(k, amount)
-                if ttl_s is not None:
-                    pipe.pexpire(k, max(1, math.ceil(ttl_s * 1000)), nx=True)
-            pipe.execute()
+        ms = max(1, math.ceil(ttl_s * 1000)) if ttl_s is not None else 0
+        keys = [self._record_key(tenant, namespace, key) for key, _ in items]
+        with self._guard():  # EVALSHA; redis-py loads the script and resends once on NOSCRIPT
+            self._incr_many(keys=keys, args=[ms, *(int(amount) for _, amount in items)])
 
     def ping(self) -> None:
         with self._guard():
