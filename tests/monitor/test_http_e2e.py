@@ -113,7 +113,9 @@ def test_two_replicas_share_breakers_kills_and_canaries(replicas: tuple[Replica,
     assert a.client.post("/v1/check", json=reply("hello", version="1.4"), headers=check).json()["action"] == "escalate"
     assert a.client.post("/v1/agents/bot/versions/1.4/unkill", headers=admin).json()["mode"] == "closed"
     assert b.client.post("/v1/check", json=reply("hello", version="1.4"), headers=check).json()["action"] == "allow"
-    # the monitor view sums both replicas' traffic
+    # the monitor view sums both replicas' traffic: B's counters reach the shared store within its
+    # flush_s (background thread); flushed here so the test does not wait for it
+    b.setup.monitor.flush()
     snap = a.client.get("/v1/monitor", headers=read).json()
     by_version = {s["version"]: s["windows"]["300s"]["outbound"]["messages"] for s in snap["series"]}
     assert by_version == {"1.5": 4, "1.4": 2}

@@ -11,6 +11,17 @@ Counter names (see ``monitor.config`` for the rule syntax): ``n`` replies; ``cat
 with a finding of category C (at or above ``min_severity``); ``action:A`` the final action;
 ``blocked:C`` blocked or escalated with a finding of C; ``severity:critical``. Customer (inbound)
 messages get the same names prefixed ``in.``.
+
+Writes are buffered off the check path (``flush_s``, default 0.1 s): ``record`` adds a verdict's
+increments to an in-process buffer (summed per (tenant, counter)) and ``flush`` sends each tenant's
+sums in ONE ``incr_many``. A flush happens when the buffer is older than ``flush_s`` (from the
+monitor's background thread, which ticks every ``flush_s``; on the check path only when no background
+thread runs, or as a backstop when the buffer is four times older than that), before every read of
+the windows (rules, ``GET /v1/monitor``) and on close. ``flush_s: 0`` writes through on every
+``record`` as before. Trade-off: a crash loses at most ``flush_s`` of this replica's counts, and
+other replicas see them up to ``flush_s`` late; alerts are evaluated only every ``evaluate_s``
+anyway, and ``flush_s`` must not exceed ``bucket_s`` (so a bucket is final one bucket after it ends).
+A flush that fails puts the counts back into the buffer and raises ``StoreError``.
 """
 
 from __future__ import annotations
@@ -66,8 +77,14 @@ class Windows:
     """Writes and reads the bucket counters. Thread-safe."""
 
     def __init__(self, state: StateStore, *, bucket_s: float = 10.0, retention_s: float = 86_400.0,
-                 min_severity: Severity = Severity.LOW, clock: Callable[[], float] = time.time) -> None:
+                 min_severity: Severity = Severity.LOW, clock: Callable[[], float] = time.time,
+                 flush_s: float = 0.1) -> None:
         self.state = state
+        self.flush_s = flush_s
+        self.background = False  # set by the monitor while its thread flushes every ``flush_s``
+        self._buf_lock = threading.Lock()
+        self._buf: dict[str, dict[str, int]] = {}
+        self._buf_since: float | None = None  # clock time of the oldest buffered increment
         self.bucket_s = bucket_s
         self.retention_s = retention_s
         self.min_severity = min_severity
@@ -82,13 +99,61 @@ class Windows:
     # -- writing -----------------------------------------------------------------------------------
     def record(self, message: Message, verdict: Verdict) -> Series:
         series = Series(message.agent.name, message.agent.version, str(message.channel))
-        prefix = f"{series.key}{_SEP}{self.bucket()}{_SEP}"
-        self.state.incr_many(message.tenant, "mon",
-                             [(prefix + name, 1) for name in metric_names(message, verdict, self.min_severity)],
-                             ttl_s=self.retention_s)
+        now = self.clock()
+        prefix = f"{series.key}{_SEP}{self.bucket(now)}{_SEP}"
+        names = metric_names(message, verdict, self.min_severity)
+        if self.flush_s <= 0:
+            self.state.incr_many(message.tenant, "mon", [(prefix + name, 1) for name in names],
+                                 ttl_s=self.retention_s)
+        else:
+            with self._buf_lock:
+                counters = self._buf.setdefault(message.tenant, {})
+                for name in names:
+                    key = prefix + name
+                    counters[key] = counters.get(key, 0) + 1
+                if self._buf_since is None:
+                    self._buf_since = now
+                since = self._buf_since
+            if now - since >= self.flush_s * (4.0 if self.background else 1.0):
+                self.flush(now)
         if (message.tenant, series) not in self._known:
             self._register(message.tenant, series)
         return series
+
+    def flush_due(self, now: float | None = None) -> bool:
+        since = self._buf_since
+        return since is not None and (self.clock() if now is None else now) - since >= self.flush_s
+
+    def flush(self, now: float | None = None) -> None:
+        """Send the buffered increments: one ``incr_many`` per tenant. Counters keep the expiry a
+        write-through would have given them (``retention_s`` after the oldest buffered increment)."""
+        with self._buf_lock:
+            if not self._buf:
+                return
+            buf, since = self._buf, self._buf_since
+            self._buf, self._buf_since = {}, None
+        now = self.clock() if now is None else now
+        ttl = self.retention_s - max(0.0, now - (since if since is not None else now))
+        if ttl <= 0:
+            return  # everything buffered has already outlived its retention
+        pending = list(buf.items())
+        while pending:
+            tenant, counters = pending[0]
+            try:
+                self.state.incr_many(tenant, "mon", list(counters.items()), ttl_s=ttl)
+            except Exception:
+                self._restore(pending, since)
+                raise
+            pending.pop(0)
+
+    def _restore(self, pending: list[tuple[str, dict[str, int]]], since: float | None) -> None:
+        with self._buf_lock:
+            for tenant, counters in pending:
+                mine = self._buf.setdefault(tenant, {})
+                for key, n in counters.items():
+                    mine[key] = mine.get(key, 0) + n
+            if since is not None and (self._buf_since is None or since < self._buf_since):
+                self._buf_since = since
 
     def _register(self, tenant: str, series: Series) -> None:
         """Add the series to the tenant's index (read-modify-write; a lost race is repaired when the
@@ -103,6 +168,7 @@ class Windows:
 
     # -- reading -----------------------------------------------------------------------------------
     def series(self, tenant: str) -> list[Series]:
+        self.flush()
         raw = self.state.get(tenant, "mon-index", "series")
         return sorted(Series(*e) for e in json.loads(raw)) if raw else []
 
@@ -115,6 +181,7 @@ class Windows:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        self.flush()
         raw = self.state.get(tenant, "mon", f"{series.key}{_SEP}{bucket}{_SEP}{metric}")
         value = int(raw) if raw else 0
         if bucket < self.bucket() - 1:  # final: nobody writes to it any more
@@ -127,6 +194,7 @@ class Windows:
     def totals(self, tenant: str, series: Iterable[Series], metrics: Iterable[str], first: int,
                last: int) -> dict[str, int]:
         """Sums of ``metrics`` over buckets ``first..last`` (inclusive) of every given series."""
+        self.flush()
         names = list(metrics)
         out = dict.fromkeys(names, 0)
         for s in series:
