@@ -115,3 +115,14 @@ def test_background_thread_flushes(clock: Clock) -> None:
         assert raw(store, "t1", m.windows) == 1
     finally:
         m.close()
+
+
+def test_flush_s_setting() -> None:
+    from guardline.errors import PolicyError
+
+    assert parse_monitoring({}).monitor.flush_s == 0.1
+    assert parse_monitoring({"monitor": {"bucket_s": 0.05}}).monitor.flush_s == 0.05  # capped to bucket_s
+    assert parse_monitoring({"monitor": {"flush_s": 0}}).monitor.flush_s == 0.0
+    with pytest.raises(PolicyError) as err:
+        parse_monitoring({"monitor": {"bucket_s": 1, "flush_s": 2}})
+    assert "monitor.flush_s" in str(err.value)
