@@ -37,28 +37,41 @@ def _share(raw: str) -> float:
     return value
 
 
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The options every operation takes; accepted before the operation and (``suppress``: without
+    overriding what was given before it) after it."""
+    unset = argparse.SUPPRESS
+    parser.add_argument("--state", metavar="URL", default=unset if suppress else None,
+                        help="state store URL (default GUARDLINE_STATE_URL)")
+    parser.add_argument("--database", metavar="URL", default=unset if suppress else None,
+                        help="audit store for the transitions (default GUARDLINE_DATABASE_URL)")
+    parser.add_argument("--policy", metavar="FILE", default=unset if suppress else None,
+                        help="policy with breaker/canary settings")
+    parser.add_argument("--tenant", default=unset if suppress else "default")
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("agents", help="kill switch and canaries of agent versions",
                        description=(__doc__ or "").strip(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--state", metavar="URL", help="state store URL (default GUARDLINE_STATE_URL)")
-    p.add_argument("--database", metavar="URL", help="audit store for the transitions (default GUARDLINE_DATABASE_URL)")
-    p.add_argument("--policy", metavar="FILE", help="policy with breaker/canary settings")
-    p.add_argument("--tenant", default="default")
+    _common(p, suppress=False)
     ops = p.add_subparsers(dest="op", metavar="OP")
     ops.required = True
     for name, text in (("kill", "stop a version at once: its replies get the fallback"),
                        ("unkill", "let a killed or open version serve again")):
         k = ops.add_parser(name, help=text)
+        _common(k, suppress=True)
         k.add_argument("name")
         k.add_argument("version")
         k.add_argument("--reason", default=f"manual {name}")
     c = ops.add_parser("canary", help="start or stop a canary")
+    _common(c, suppress=True)
     c.add_argument("name")
     c.add_argument("--stable")
     c.add_argument("--candidate")
     c.add_argument("--share", type=_share, default=0.1, help="share of conversations for the candidate (10%%)")
     c.add_argument("--stop", action="store_true", help="stop the running canary (everyone gets stable)")
     s = ops.add_parser("status", help="breakers, canaries and stable versions")
+    _common(s, suppress=True)
     s.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
