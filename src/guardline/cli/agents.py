@@ -17,6 +17,7 @@ import argparse
 import getpass
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from ..config import load_settings
@@ -35,6 +36,13 @@ def _share(raw: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError("must be between 0% and 100% (exclusive)")
     return value
+
+
+def _when(ts: float) -> str:
+    """A transition time for people: UTC ISO 8601 to the second; '-' for never."""
+    if not ts:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -142,7 +150,7 @@ def _print_status(status: dict[str, Any]) -> None:
     colours = {"closed": "green", "half_open": "yellow", "open": "red", "killed": "red"}
     for b in status["breakers"]:
         table.add_row(b["agent"], b["version"], f"[{colours.get(b['mode'], 'white')}]{b['mode']}[/]",
-                      f"{b['since']:.0f}", b["reason"])
+                      _when(b["since"]), b["reason"])
     console = Console()
     console.print(table)
     for name, c in status["canaries"].items():
