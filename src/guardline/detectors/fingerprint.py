@@ -93,13 +93,7 @@ def said_fingerprints(key: bytes, customer: str, canonicals: Iterable[str]) -> l
     a canonical form. Bound to one customer, so a phrase many customers typed is many fingerprints of
     one owner each (never one fingerprint with a long owner list), and only a check for that same
     customer can compute it."""
-    base = _said_bases.get(key)
-    if base is None:
-        base = hashlib.blake2b(key=key, digest_size=FP_BYTES, person=b"guardline-said")
-        with _pads_lock:
-            if len(_said_bases) > 4096:
-                _said_bases.clear()
-            _said_bases[key] = base
+    base = _keyed_base(_said_bases, key, b"guardline-said")
     who = customer.encode("utf-8", "surrogatepass") + b"\x00"
     out: list[bytes] = []
     for canonical in canonicals:
@@ -126,15 +120,20 @@ _tokens = _TokenCache()
 _shingle_bases: dict[bytes, hashlib.blake2b] = {}
 
 
-def _shingle_base(key: bytes) -> hashlib.blake2b:
-    base = _shingle_bases.get(key)
+def _keyed_base(cache: dict[bytes, hashlib.blake2b], key: bytes, person: bytes) -> hashlib.blake2b:
+    """A keyed, personalised BLAKE2b state per tenant key, built once and copied per use."""
+    base = cache.get(key)
     if base is None:
-        base = hashlib.blake2b(key=key, digest_size=FP_BYTES, person=b"guardline-shngl")
+        base = hashlib.blake2b(key=key, digest_size=FP_BYTES, person=person)
         with _pads_lock:
-            if len(_shingle_bases) > 4096:
-                _shingle_bases.clear()
-            _shingle_bases[key] = base
+            if len(cache) > 4096:
+                cache.clear()
+            cache[key] = base
     return base
+
+
+def _shingle_base(key: bytes) -> hashlib.blake2b:
+    return _keyed_base(_shingle_bases, key, b"guardline-shngl")
 
 
 def window_fingerprints(key: bytes, folded: Sequence[str], n: int = 8) -> list[bytes]:
