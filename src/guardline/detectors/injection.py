@@ -9,7 +9,9 @@ What it finds, in English, German, French, Spanish, Swedish, Dutch, Italian and 
   "you are now ... with no restrictions"), persona prompts that re-program the assistant (many
   sentences telling it how it will talk or what it must write, "act as ...", "you are an expert
   in ..."), claims to be its developer, claims that its rules no longer apply, fiction framed around
-  a harmful how-to, prompt-template placeholders, delimiter and markup injection
+  a harmful how-to, persona prompts assembled from innocent parts (who "you" are + rules for how
+  "you" answer + an output format or a turn-taking protocol, a coined name such as "HackGPT"),
+  prompt-template placeholders, delimiter and markup injection
   (``</user><system>``, ``<|im_start|>``, ``[INST]``);
 - ``injection.encoded``: the same, hidden in base64, hex or Morse segments, or in rot13, leetspeak or
   reversed text: the payload is DECODED and scanned, not merely matched;
@@ -70,7 +72,7 @@ class Scan:
 
 class InjectionDetector(BaseDetector):
     name: ClassVar[str] = "injection"
-    version: ClassVar[str] = "1.1"
+    version: ClassVar[str] = "1.2"
     category: ClassVar[Category] = Category.INJECTION
     directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
 

@@ -60,6 +60,9 @@ CONCEPTS: dict[str, str] = {
     "HOWTO": "a demand for a procedure (how to make, step by step, detailed instructions, recipe)",
     "EXPERT": "a persona of expertise or service (you are an expert in, you are a helpful assistant)",
     "PERMIT": "a grant of permission (you are allowed to, you can say, feel free to, no matter how)",
+    "REFUSAL": "an assistant's refusal quoted to be suppressed (i'm sorry but i can't, as an ai language model)",
+    "FORMAT": "a demand on the output's form (in the following format, all lowercase, talk like, tone)",
+    "PROTOCOL": "a turn-taking protocol (when i say, i will give you ... and you, when the user)",
 }
 
 

@@ -17,6 +17,13 @@ answer in French" is an ordinary request, four sentences of it are a persona pro
 mode the sum is taken over the best window of ``INDIRECT_WINDOW`` characters, so a long ordinary
 document does not add up scattered weak cues. A feature may also require other concepts ANYWHERE in
 the text (``also``): a fictional frame counts only where a harmful how-to is asked for too.
+
+A persona prompt is built of parts that are each ordinary alone: who "you" are (a character
+definition, a name, a coined assistant name such as "HackGPT"), rules for how "you" answer, demands on
+the output's form, a turn-taking protocol ("when I say X, you ..."), a frame (a game, a simulation).
+Each feature may name the FAMILY of part it is; in direct mode, where at least ``PERSONA_MIN``
+families occur, ``PERSONA_BONUS`` is added once (``persona_prompt``). Two families are a complaint
+("You are the worst company. You need to answer my emails."); three are a programme for the reader.
 """
 
 from __future__ import annotations
@@ -28,7 +35,10 @@ from dataclasses import dataclass, field
 
 from .injection_match import Hit
 
-__all__ = ["FEATURES", "INDIRECT_WINDOW", "Analysis", "Feature", "Mode", "analyze", "markup_hits"]
+__all__ = [
+    "FEATURES", "INDIRECT_WINDOW", "PERSONA_BONUS", "PERSONA_FAMILIES", "PERSONA_MIN", "Analysis", "Feature", "Mode",
+    "analyze", "markup_hits",
+]
 
 Mode = str  # "direct" | "indirect"
 INDIRECT_WINDOW = 300
@@ -48,6 +58,7 @@ class Feature:
     group: str = ""  # features of one group count as one: the heaviest that fired
     repeat: int = 1  # counts once per distinct sentence it fires in, up to this many times
     also: tuple[str, ...] = ()  # concepts that must ALSO occur somewhere in the text (any order)
+    family: str = ""  # a part of a persona prompt (see PERSONA_FAMILIES); "" for none
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -62,26 +73,31 @@ FEATURES: tuple[Feature, ...] = (
     Feature("system_prompt", "SYSPROMPT", (), 0, 0.9, 0.9),
     Feature("own_rules", "SYSWEAK", (), 0, 0.3, 0.3),
     # role-play and jailbreak personas
-    Feature("roleplay", "ROLE", (), 0, 0.8, 0.6, group="roleplay"),
-    Feature("persona_assigned", "ROLEASSIGN", (), 0, 0.8, 0.6, group="roleplay"),
+    Feature("roleplay", "ROLE", (), 0, 0.8, 0.6, group="roleplay", family="frame"),
+    Feature("persona_assigned", "ROLEASSIGN", (), 0, 0.8, 0.6, group="roleplay", family="define"),
     # ... addressed to the reader: opening a sentence ("Act as ...") or asked for ("can you act as")
-    Feature("roleplay_opening", "ROLE", (), 0, 0.9, 0.6, sentence_start=True, group="roleplay"),
-    Feature("roleplay_request", "REQUEST", ("ROLE",), 12, 0.9, 0.6, group="roleplay"),
+    Feature("roleplay_opening", "ROLE", (), 0, 0.9, 0.6, sentence_start=True, group="roleplay", family="frame"),
+    Feature("roleplay_request", "REQUEST", ("ROLE",), 12, 0.9, 0.6, group="roleplay", family="frame"),
     Feature("authority", "AUTHORITY", (), 0, 0.8, 0.8),
-    Feature("roleplay_weak", "ROLEWEAK", (), 0, 0.3, 0.2),
-    Feature("identity", "IDENTITY", (), 0, 0.4, 0.4, group="identity"),
-    Feature("persona_expert", "EXPERT", (), 0, 0.6, 0.4, group="identity"),
+    Feature("roleplay_weak", "ROLEWEAK", (), 0, 0.3, 0.2, family="frame"),
+    Feature("identity", "IDENTITY", (), 0, 0.4, 0.4, group="identity", family="define"),
+    Feature("persona_expert", "EXPERT", (), 0, 0.6, 0.4, group="identity", family="define"),
     Feature("unrestricted", "UNRESTRICTED", (), 0, 1.0, 1.0),
     Feature("persona", "JBNAME", (), 0, 1.3, 1.3),
     Feature("jailbreak_vocabulary", "JBWEAK", (), 0, 0.6, 0.6),
     Feature("ai_reference", "AIREF", (), 0, 0.5, 0.3, group="ai"),
-    Feature("ai_persona", "AIPERSONA", (), 0, 0.7, 0.4, group="ai"),
+    Feature("ai_persona", "AIPERSONA", (), 0, 0.7, 0.4, group="ai", family="define"),
     Feature("policy_talk", "POLICY", (), 0, 0.3, 0.1),
-    Feature("output_control", "OUTCTRL", (), 0, 0.35, 0.3),
+    Feature("output_control", "OUTCTRL", (), 0, 0.35, 0.3, family="rules"),
     Feature("harm", "HARM", (), 0, 0.25, 0.1),
     # re-programming: sentences telling the reader how it will behave or what it will produce,
     # counted per sentence (one is an ordinary request; a persona prompt has many)
-    Feature("self_directive", "YOUMODAL", ("BEHAVE",), 40, 0.25, 0.0, repeat=4),
+    Feature("self_directive", "YOUMODAL", ("BEHAVE",), 40, 0.25, 0.0, repeat=4, family="rules"),
+    # third round: the parts of a persona prompt that are innocent alone; each weighs little, and
+    # PERSONA_BONUS is added where several kinds of part (PERSONA_FAMILIES) occur together
+    Feature("refusal_script", "REFUSAL", (), 0, 0.3, 0.2, family="rules"),
+    Feature("format_demand", "FORMAT", (), 0, 0.1, 0.0, family="format"),
+    Feature("protocol", "PROTOCOL", (), 0, 0.1, 0.0, family="protocol"),
     Feature("permission", "PERMIT", ("HARM",), 40, 0.8, 0.4),
     Feature("rules_lifted", "INSTR", ("LIFTED",), 40, 1.0, 1.0, group="rules_lifted"),
     Feature("policy_lifted", "POLICY", ("LIFTED",), 40, 1.0, 1.0, group="rules_lifted"),
@@ -115,6 +131,16 @@ _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     )),
     ("persona_marker", ("\U0001f513", "\U0001f512"), re.compile("[\U0001f513\U0001f512]")),
     ("mode_name", (" mode", "-mode"), re.compile(r"\b[A-Z][A-Za-z]{2,}[ -]Mode\b")),
+    # a length limit on the answer: "in less than 10 words", "en moins de 20 mots", "max 50 Wörter"
+    ("length_limit", ("word", "wort", "wört", "mot", "palabra", "ord", "woord", "parol", "palavra", "sentence",
+                      "satz", "sätz", "phrase", "frase", "mening", "zin"), re.compile(
+        r"\b\d{1,4}\s+(?:words?|sentences?|w(?:o|ö)rte(?:rn?|n)?|s(?:a|ä)tze?n?|mots?|phrases?|palabras?|frases?|ord"
+        r"|meningar|woorden|zinnen|parole|palavras)\b", re.IGNORECASE,
+    )),
+    # a coined assistant name: "HackGPT", "BetterAI", "EvilBot" (not ChatGPT, OpenAI, a plain "Bot")
+    ("coined_name", ("gpt", "ai", "bot"), re.compile(
+        r"\b(?!(?i:(?:chat|instruct|open|gen)-?(?:gpt|ai|bot))\b)[A-Z][A-Za-z0-9]*[a-z0-9]-?(?:GPT|AI|Bot|BOT)\b",
+    )),
     ("template", ("{{",), re.compile(r"\{\{[^{}\n]{1,40}\}\}")),
     # a fill-in placeholder of a shared prompt template: "[topic]", "<thing to get tutorial>", "[MEDIA]"
     ("placeholder", ("[", "<"), re.compile(
@@ -135,7 +161,17 @@ MARKUP_WEIGHTS: dict[str, tuple[float, float]] = {
     "template": (1.0, 1.0),
     "mode_name": (0.4, 0.4),
     "placeholder": (0.5, 0.3),
+    "coined_name": (0.5, 0.2),
+    "length_limit": (0.1, 0.0),
 }
+MARKUP_FAMILIES: dict[str, str] = {"coined_name": "define", "mode_name": "frame", "length_limit": "format"}
+
+# a persona prompt defines who "you" are, sets rules for how "you" answer, demands an output format,
+# sets up a protocol ("when I say X, you ...") or a frame (a game, a simulation): where at least
+# PERSONA_MIN of these kinds of part occur together (direct mode), PERSONA_BONUS is added once
+PERSONA_FAMILIES: tuple[str, ...] = ("define", "rules", "format", "protocol", "frame")
+PERSONA_MIN = 3
+PERSONA_BONUS = 0.5
 
 
 @dataclass(slots=True)
@@ -209,7 +245,7 @@ def _fired(hits: list[Hit], text: str, direct: bool) -> list[tuple[Feature, int,
     return out
 
 
-Event = tuple[int, int, str, float, str]  # start, end, feature name, weight, group
+Event = tuple[int, int, str, float, str, str]  # start, end, feature name, weight, group, family
 
 
 def analyze(text: str, hits: list[Hit], mode: Mode, *, folded: str | None = None) -> Analysis:
@@ -232,16 +268,23 @@ def analyze(text: str, hits: list[Hit], mode: Mode, *, folded: str | None = None
             sentences.add(k)
             if len(sentences) > 1:
                 name = f"{f.name}_{len(sentences)}"
-        events.append((s, e, name, w, name if f.repeat > 1 else f.group or f.name))
+        events.append((s, e, name, w, name if f.repeat > 1 else f.group or f.name, f.family))
     if folded is not None:
         for name, s, e in markup_hits(text, folded):
             wd, wi = MARKUP_WEIGHTS[name]
-            events.append((s, e, name, wd if direct else wi, "delimiter" if name == "delimiter" else name))
+            if (wd if direct else wi) <= 0:
+                continue
+            events.append((s, e, name, wd if direct else wi, "delimiter" if name == "delimiter" else name,
+                           MARKUP_FAMILIES.get(name, "")))
     if not events:
         return Analysis()
     events.sort()
     if direct:
         chosen = _distinct(events)
+        families = {c[5] for c in chosen.values() if c[5]}
+        if len(families) >= PERSONA_MIN:
+            first = min((c for c in chosen.values() if c[5]), key=lambda c: c[0])
+            chosen["persona_prompt"] = (first[0], first[1], "persona_prompt", PERSONA_BONUS, "persona_prompt", "")
     else:
         chosen = {}
         best = 0.0
