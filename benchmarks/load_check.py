@@ -341,7 +341,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mode", choices=("throughput", "memory", "proxy", "ab"))
     p.add_argument("--workers", type=int, nargs="+", default=[1])
-    p.add_argument("--inline", type=lambda s: s in ("1", "true", "yes"), nargs="+", default=[False],
+    p.add_argument("--inline", type=lambda s: s in ("1", "true", "yes"), nargs="+", default=[True],
                    help="run checks on the event loop (1) or in a worker thread (0)")
     p.add_argument("--connections", type=int, nargs="+", default=[16])
     p.add_argument("--duration", type=float, default=60)

@@ -35,7 +35,7 @@ The gateway (``guardline serve``) reads these too, into ``ServerSettings`` (secr
 | ``GUARDLINE_SINCH_TOKEN`` | bearer token for the Sinch send API | none |
 | ``GUARDLINE_SINCH_APP_ID`` | Conversation API app id | none |
 | ``GUARDLINE_METRICS_TOKEN`` | if set, ``/metrics`` requires ``Authorization: Bearer <token>`` | none (open) |
-| ``GUARDLINE_INLINE_CHECKS`` | run checks on the event loop instead of a worker thread | 0 |
+| ``GUARDLINE_INLINE_CHECKS`` | run checks on the event loop, awaiting only the audit commit (0: in a worker thread) | 1 |
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class ServerSettings:
     sinch_token: str | None = None
     sinch_app_id: str | None = None
     metrics_token: str | None = None
-    inline_checks: bool = False
+    inline_checks: bool = True
 
     def __repr__(self) -> str:
         parts = []
@@ -194,5 +194,5 @@ def load_server_settings(environ: Mapping[str, str] | None = None) -> ServerSett
         sinch_token=s("GUARDLINE_SINCH_TOKEN"),
         sinch_app_id=s("GUARDLINE_SINCH_APP_ID"),
         metrics_token=s("GUARDLINE_METRICS_TOKEN"),
-        inline_checks=env.get("GUARDLINE_INLINE_CHECKS", "") not in ("", "0", "false", "no"),
+        inline_checks=env.get("GUARDLINE_INLINE_CHECKS", "1").strip().lower() not in ("0", "false", "no", "off"),
     )

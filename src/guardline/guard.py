@@ -72,22 +72,61 @@ class Guard:
 
     def check(self, message: Message | Mapping[str, Any]) -> Verdict:
         """Check one message; raises ``InvalidInput`` for a malformed one."""
-        msg = parse_message(message, max_text_chars=self.settings.max_text_chars)
-        start = time.perf_counter()
-        findings = self.pipeline.run(msg, normalize(msg.text))
-        verdict = self._verdict(msg, findings, start)
-        for interceptor in self.interceptors:
-            verdict = interceptor.intercept(msg, verdict, self.policy)
+        msg, verdict, findings, start = self._decide(message)
+        ref: AuditRef | None = None
+        failure: GuardlineError | None = None
         if self.audit is not None:
             try:
                 ref = self.audit.append(msg, verdict)
             except GuardlineError as exc:
-                log.error("audit append failed: %s", type(exc).__name__)
-                findings.append(system_finding("audit", "system.audit_unavailable",
-                                               f"audit store failed: {type(exc).__name__}"))
-                verdict = self._verdict(msg, findings, start)
-            else:
-                verdict = _with(verdict, audit=ref, latency_ms=(time.perf_counter() - start) * 1000)
+                failure = exc
+        return self._finish(msg, verdict, findings, start, ref, failure)
+
+    async def acheck(self, message: Message | Mapping[str, Any]) -> Verdict:
+        """``check`` without blocking the event loop (in a worker thread)."""
+        return await asyncio.to_thread(self.check, message)
+
+    async def acheck_inline(self, message: Message | Mapping[str, Any]) -> Verdict:
+        """``check`` with the detectors run on the calling event loop and only the audit commit awaited.
+
+        For a server whose loop has no better use for the CPU than checking: no thread hand-off, and
+        the checks in flight on the loop share one audit commit (an audit sink without ``aappend``
+        is called as in ``check``, blocking the loop while it writes)."""
+        msg, verdict, findings, start = self._decide(message)
+        ref: AuditRef | None = None
+        failure: GuardlineError | None = None
+        if self.audit is not None:
+            try:
+                aappend = getattr(self.audit, "aappend", None)
+                if aappend is not None:
+                    ref = await aappend(msg, verdict)
+                else:
+                    ref = self.audit.append(msg, verdict)
+            except GuardlineError as exc:
+                failure = exc
+        return self._finish(msg, verdict, findings, start, ref, failure)
+
+    def _decide(self, message: Message | Mapping[str, Any]) -> tuple[Message, Verdict, list[Finding], float]:
+        """Validate, run the pipeline, decide, let the interceptors have their say (nothing recorded yet)."""
+        msg = parse_message(message, max_text_chars=self.settings.max_text_chars)
+        start = time.perf_counter()
+        findings = self.pipeline.run(msg, normalize(msg.text))
+        verdict = self._verdict(msg, findings, start)
+        for interceptor in self.interceptors:       # they count what they see: called once per check
+            verdict = interceptor.intercept(msg, verdict, self.policy)
+        return msg, verdict, findings, start
+
+    def _finish(self, msg: Message, verdict: Verdict, findings: list[Finding], start: float,
+                ref: AuditRef | None, failure: GuardlineError | None) -> Verdict:
+        """Put the audit outcome on the verdict (a failed append is a ``system`` finding the policy
+        decides on), then hand the verdict to every sink."""
+        if failure is not None:
+            log.error("audit append failed: %s", type(failure).__name__)
+            findings.append(system_finding("audit", "system.audit_unavailable",
+                                           f"audit store failed: {type(failure).__name__}"))
+            verdict = self._verdict(msg, findings, start)
+        elif ref is not None:
+            verdict = _with(verdict, audit=ref, latency_ms=(time.perf_counter() - start) * 1000)
         for sink in self.sinks:
             try:
                 sink.handle(msg, verdict)
@@ -97,10 +136,6 @@ class Guard:
                                                f"{type(sink).__name__} failed: {type(exc).__name__}"))
                 verdict = _with(self._verdict(msg, findings, start), audit=verdict.audit)
         return verdict
-
-    async def acheck(self, message: Message | Mapping[str, Any]) -> Verdict:
-        """``check`` without blocking the event loop."""
-        return await asyncio.to_thread(self.check, message)
 
     def register_identifiers(self, tenant: str, customer: str, values: Iterable[str]) -> int:
         """Record values (phones, emails, ids, names) as owned by a customer, for leakage detection."""

@@ -13,12 +13,13 @@ reads the head and inserts, so each tenant's chain stays linear.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import ConfigError, InvalidInput
+from ..errors import ConfigError, GuardlineError, InvalidInput
 from ..keys import KeyRing
 from ..redact import redact_findings
 from ..types import AuditRef, Message, Verdict
@@ -50,12 +51,50 @@ class AuditLog:
         self._writer = Writer(store, self.crypto, durable=durable, checkpoint_every=checkpoint_every,
                               checkpoint_seconds=checkpoint_seconds, checkpoint_file=checkpoint_file,
                               queue_size=queue_size)
+        self._outbox: dict[asyncio.AbstractEventLoop, list[Pending]] = {}   # aappend, per event loop
         self._closed = False
 
     # -- the contract with Guard ------------------------------------------------------------------------
     def append(self, message: Message, verdict: Verdict) -> AuditRef:
         """Record one verdict. Durable: returns once committed (``AuditRef`` with seq and chain hash).
         Write-behind: returns at once with ``AuditRef(seq=0, hash="")``. Raises ``StoreError``."""
+        return self._writer.submit(self._pending(message, verdict))
+
+    async def aappend(self, message: Message, verdict: Verdict) -> AuditRef:
+        """``append`` for an event loop: queues the event and awaits its commit without blocking the
+        loop. The events appended during one turn of the loop go to the writer together (one wake-up,
+        one transaction), so the checks in flight share a commit instead of each holding the loop
+        through its own."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AuditRef] = loop.create_future()
+        item = self._pending(message, verdict)
+
+        def done(item: Pending) -> None:       # writer thread (durable) or the loop (write-behind)
+            try:
+                loop.call_soon_threadsafe(_settle, future, item)
+            except RuntimeError:               # the loop has closed: nobody is waiting any more
+                pass
+
+        item.on_done = done
+        outbox = self._outbox.get(loop)
+        if outbox is None:
+            outbox = self._outbox[loop] = []
+            loop.call_soon(self._send_outbox, loop)
+        outbox.append(item)
+        return await future
+
+    def _send_outbox(self, loop: asyncio.AbstractEventLoop) -> None:
+        items = self._outbox.pop(loop, [])
+        try:
+            self._writer.submit_callbacks(items)
+        except GuardlineError as exc:
+            for item in items:
+                item.error = exc
+                item.ref = None
+                assert item.on_done is not None
+                item.on_done(item)
+
+    def _pending(self, message: Message, verdict: Verdict) -> Pending:
         now = time.time()
         body = canonical({
             "kind": "verdict",
@@ -76,10 +115,9 @@ class AuditLog:
         })
         secret = message.model_dump(mode="json", include={"grounding", "metadata"})
         secret["text"] = message.text
-        return self._writer.submit(Pending(
-            tenant=message.tenant, body=body, plaintext=canonical(secret), kind="verdict",
-            conversation_id=message.conversation_id, customer_id=message.customer_id, message_id=message.id,
-            recorded_at=now))
+        return Pending(tenant=message.tenant, body=body, plaintext=canonical(secret), kind="verdict",
+                       conversation_id=message.conversation_id, customer_id=message.customer_id,
+                       message_id=message.id, recorded_at=now)
 
     def append_operator_event(self, tenant: str, kind: str, payload: dict[str, Any]) -> AuditRef:
         """Record an operator action (kill switch, policy change, erasure). ``payload`` must be JSON and
@@ -144,6 +182,16 @@ class AuditLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _settle(future: asyncio.Future[AuditRef], item: Pending) -> None:
+    if future.done():                          # the awaiting request was cancelled
+        return
+    if item.error is not None:
+        future.set_exception(item.error)
+    else:
+        assert item.ref is not None
+        future.set_result(item.ref)
 
 
 def open_audit(url: str, *, keys: KeyRing, durable: bool = True, checkpoint_every: int = 1000,

@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -46,6 +46,7 @@ class Pending:
     message_id: str = ""
     recorded_at: float = field(default_factory=time.time)
     done: threading.Event | None = None
+    on_done: Callable[[Pending], None] | None = None    # called in the writer thread instead of ``done``
     ref: AuditRef | None = None
     error: GuardlineError | None = None
 
@@ -65,7 +66,9 @@ class Writer:
         self.checkpoint_file = checkpoint_file
         self.max_batch = max_batch
         self.put_timeout = put_timeout
-        self._queue: queue.Queue[Pending | object] = queue.Queue(maxsize=0 if durable else queue_size)
+        # entries: one Pending, a list of them (``submit_callbacks``), or _STOP
+        self._queue: queue.Queue[Pending | list[Pending] | object] = queue.Queue(
+            maxsize=0 if durable else queue_size)
         self._deks: dict[tuple[str, str], bytes] = {}          # (tenant, key id) -> data key
         self._last_cp: dict[str, tuple[int, float]] = {}       # tenant -> (seq, monotonic time)
         self._dirty: dict[str, tuple[int, bytes]] = {}         # tenants written since their last checkpoint
@@ -95,6 +98,28 @@ class Writer:
             raise StoreError(f"audit write-behind queue full for {self.put_timeout:.0f} s") from None
         return AuditRef(seq=0, hash="")
 
+    def submit_callbacks(self, items: Sequence[Pending]) -> None:
+        """Queue ``items`` (each with ``on_done`` set) as one queue entry, without waiting: each
+        ``on_done(item)`` runs once its item is committed (``item.ref``) or has failed (``item.error``).
+        Durable mode calls them from the writer thread after the commit, so a caller that must not
+        block (an event loop) hands the result over itself; write-behind mode calls them at once, with
+        ``AuditRef(seq=0, hash="")``. Raises ``StoreError`` like ``submit`` (no callback is called).
+        One entry for many items wakes the writer once and lands them in one transaction."""
+        if self._closed:
+            raise StoreError("audit log is closed")
+        if not self.durable:
+            if self._failing is not None:
+                raise StoreError(f"audit store is failing; event not queued: {self._failing}")
+            try:
+                self._queue.put(list(items), timeout=self.put_timeout)
+            except queue.Full:
+                raise StoreError(f"audit write-behind queue full for {self.put_timeout:.0f} s") from None
+            for item in items:
+                item.ref = AuditRef(seq=0, hash="")
+                _notify(item)
+            return
+        self._queue.put(list(items))
+
     def flush(self) -> None:
         """Wait until every queued event is committed (or has failed)."""
         self._queue.join()
@@ -122,23 +147,23 @@ class Writer:
                 self._safe(force=False)
                 continue
             batch: list[Pending] = []
+            entries = 1
             stop = first is _STOP
             if not stop:
-                assert isinstance(first, Pending)
-                batch.append(first)
+                _take(batch, first)
             while not stop and len(batch) < self.max_batch:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                entries += 1
                 if nxt is _STOP:
                     stop = True
                 else:
-                    assert isinstance(nxt, Pending)
-                    batch.append(nxt)
+                    _take(batch, nxt)
             if batch:
                 self._write(batch)
-            for _ in range(len(batch) + (1 if stop else 0)):
+            for _ in range(entries):
                 self._queue.task_done()
             if stop:
                 self._safe(force=True)
@@ -164,8 +189,7 @@ class Writer:
                 if self.durable:
                     for item in batch:
                         item.error = exc
-                        assert item.done is not None
-                        item.done.set()
+                        _notify(item)
                     return
                 self._failing = exc
                 if self._closed and delay > 2.0:
@@ -178,8 +202,7 @@ class Writer:
             self._failing = None
             for item, ref in zip(batch, refs, strict=True):
                 item.ref = ref
-                if item.done is not None:
-                    item.done.set()
+                _notify(item)
             return
 
     def _commit(self, batch: Sequence[Pending]) -> list[AuditRef]:
@@ -293,6 +316,25 @@ class Writer:
                 fh.flush()
         except OSError as exc:
             log.error("cannot append to checkpoint file %s: %s", self.checkpoint_file, exc.strerror)
+
+
+def _take(batch: list[Pending], entry: object) -> None:
+    if isinstance(entry, list):
+        batch.extend(entry)
+    else:
+        assert isinstance(entry, Pending)
+        batch.append(entry)
+
+
+def _notify(item: Pending) -> None:
+    """Wake whoever waits for ``item``; a failing callback must not stop the writer thread."""
+    if item.done is not None:
+        item.done.set()
+    if item.on_done is not None:
+        try:
+            item.on_done(item)
+        except Exception:
+            log.exception("audit completion callback failed")
 
 
 def sign_heads(tx: WriteTx, crypto: AuditCrypto, tenants: Sequence[str]

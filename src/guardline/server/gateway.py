@@ -56,7 +56,7 @@ class Gateway:
     async def check(self, message: Message) -> Verdict:
         with check_span(message) as record:
             if self.settings.inline_checks:
-                verdict = self.guard.check(message)
+                verdict = await self.guard.acheck_inline(message)
             else:
                 verdict = await anyio.to_thread.run_sync(self.guard.check, message)
             record(verdict)
