@@ -131,3 +131,19 @@ def test_shingles() -> None:
     accented = "Zoë and Ærø went to the café by the fjord"
     (s, e, sh), *_ = shingles(accented)
     assert sh == "zoe and ærø went to the cafe by" and accented[s:e] == "Zoë and Ærø went to the café by"
+
+
+def test_digit_tokens_are_exactly_the_tokens_that_hold_a_digit() -> None:
+    """``digit_tokens`` works outwards from the digits; it must find what a scan of every token finds."""
+    import random
+    import re
+
+    from guardline.detectors.fingerprint_ids import digit_tokens
+
+    token = re.compile(r"[^\W_]+(?:[-_][^\W_]+)*")
+    rng = random.Random(7)
+    for alphabet in ("ab1_-. 9xZé0", "a-_1 ", "٣a_-b2 .", "1-_", "ab1-_-2c d/"):
+        for _ in range(3000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+            want = [m.span() for m in token.finditer(text) if re.search(r"\d", m.group())]
+            assert [m.span() for m in digit_tokens(text)] == want, text

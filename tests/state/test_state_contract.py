@@ -182,6 +182,10 @@ def test_get_many(make_store: Any) -> None:
     assert store.get_many("t1", []) == []
     store.delete("t1", "a", "k")
     assert store.get_many("t1", [("a", "k"), ("b", "k")]) == [None, "2"]
+    for i in range(0, 500, 3):                   # more items than one SQL statement binds
+        store.set("t1", "many", f"k{i}", str(i))
+    keys = [("many", f"k{i}") for i in range(500)]
+    assert store.get_many("t1", keys) == [str(i) if i % 3 == 0 else None for i in range(500)]
 
 
 def test_get_many_ignores_expired_records(make_store: Any) -> None:

@@ -53,8 +53,8 @@ def record_keyword(state: StateStore, tenant: str, customer: str, channel: str, 
 
 def lookup(state: StateStore, tenant: str, customer: str, channel: str) -> OptOut | None:
     """The opt-out that covers this customer on this channel (the channel's own record first)."""
-    for key in (f"{customer}:{channel}", f"{customer}:*"):
-        raw = state.get(tenant, NAMESPACE, key)
+    keys = (f"{customer}:{channel}", f"{customer}:*")
+    for key, raw in zip(keys, state.get_many(tenant, [(NAMESPACE, k) for k in keys]), strict=True):
         if raw is None:
             continue
         try:

@@ -20,9 +20,11 @@ __all__ = ["Link", "find_links", "host_allowed", "shorteners"]
 _TLDS = ("com|net|org|info|biz|io|co|ly|me|gl|gd|to|app|ai|dev|link|page|site|online|shop|store|"
          "de|fr|es|it|nl|se|pt|be|ch|at|dk|no|fi|pl|cz|ie|uk|eu|us|ca|au|nz|br|mx|ar|in|jp|cn|ru|"
          "cc|tv|id|ae|gy|st|im|xyz|club|one")
-_SCHEME = r"[a-z][a-z0-9+.\-]*://[^\s<>\"'`]+"
+# (?<![a-z]): a scheme never starts mid-word (the word's start would match first), so the engine need
+# not try every letter; the atomic label (?>...) has one way to match, so no backtracking within it
+_SCHEME = r"(?<![a-z])[a-z][a-z0-9+.\-]*://[^\s<>\"'`]+"
 _WWW = r"www\.[^\s<>\"'`]+"
-_BARE = rf"(?<![\w@.\-])(?:[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?\.)+(?:{_TLDS})(?![\w\-])(?:[/?#][^\s<>\"'`]*)?"
+_BARE = rf"(?<![\w@.\-])(?:(?>[a-z0-9]+(?:-+[a-z0-9]+)*)\.)+(?:{_TLDS})(?![\w\-])(?:[/?#][^\s<>\"'`]*)?"
 _LINK = re.compile(f"{_SCHEME}|{_WWW}|{_BARE}", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\"»"
 

@@ -19,9 +19,8 @@ from .fingerprint import Candidate, compact
 __all__ = ["identifier_candidates", "is_date_like", "record_identifier_forms"]
 
 _HAS_DIGIT = re.compile(r"\d")
-# tokens (``[^\W_]+(?:[-_][^\W_]+)*``: letters and digits, ``-`` and ``_`` inside) that hold a digit,
-# found by the regex engine rather than by a Python loop over every token
-_DIGIT_TOKEN = re.compile(r"(?:[^\W_]+[-_])*[^\W\d_]*\d[^\W_]*(?:[-_][^\W_]+)*")
+# a token: letters and digits, ``-`` and ``_`` inside (``[^\W_]`` is exactly ``str.isalnum``)
+_TOKEN = re.compile(r"[^\W_]+(?:[-_][^\W_]+)*")
 _DIGITS = re.compile(r"\d+")
 _GROUP_GAP = re.compile(r"[ .\-/()]{1,3}")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
@@ -35,12 +34,33 @@ def is_date_like(token: str) -> bool:
     return _DATE.fullmatch(token) is not None
 
 
+def digit_tokens(text: str) -> Iterator[re.Match[str]]:
+    """The tokens of ``text`` that hold a digit, left to right. Found from the digits outwards (a reply
+    has few digits and many words): back from each digit run to its token's start, then the token
+    regex from there; a digit run inside the token just found is skipped."""
+    end = 0
+    for d in _DIGITS.finditer(text):
+        j = d.start()
+        if j < end:
+            continue
+        while j > 0:
+            c = text[j - 1]
+            if c.isalnum() or (c in "-_" and j >= 2 and text[j - 2].isalnum()):
+                j -= 1
+            else:
+                break
+        m = _TOKEN.match(text, j)
+        assert m is not None
+        end = m.end()
+        yield m
+
+
 def identifier_candidates(text: str, *, min_chars: int = _MIN_ID) -> list[Candidate]:
     """Identifier-like tokens and digit-group runs of ``text``, each with its compact form(s)."""
     out: dict[tuple[int, int], Candidate] = {}
     if _HAS_DIGIT.search(text) is None:
         return []
-    for m in _DIGIT_TOKEN.finditer(text):
+    for m in digit_tokens(text):
         token = m.group()
         form = compact(token)
         if min_chars <= len(form) <= _MAX_ID:
@@ -97,7 +117,7 @@ def record_identifier_forms(text: str, *, min_chars: int = _MIN_ID) -> set[str]:
     forms: set[str] = set()
     if _HAS_DIGIT.search(text) is None:
         return forms
-    for m in _DIGIT_TOKEN.finditer(text):
+    for m in digit_tokens(text):
         token = m.group()
         if not is_date_like(token):
             form = compact(token)

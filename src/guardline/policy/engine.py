@@ -10,14 +10,21 @@ from .schema import Policy
 
 __all__ = ["action_for", "decide"]
 
+_CACHE_MAX = 10_000   # finding types come from detectors: a policy meets a few hundred keys at most
+
 
 def action_for(policy: Policy, finding: Finding, message: Message) -> Action:
     """The action one finding calls for: the first matching rule, else the fail mode for system
     findings, else the severity's default action."""
-    for rule in policy.rules:
-        if rule.matches(finding.type, finding.category, finding.severity, message.direction,
-                        message.channel):
-            return rule.action
+    key = (finding.type, finding.category, finding.severity, message.direction, message.channel)
+    try:
+        ruled = policy.rule_cache[key]
+    except KeyError:
+        ruled = next((rule.action for rule in policy.rules if rule.matches(*key)), None)
+        if len(policy.rule_cache) < _CACHE_MAX:
+            policy.rule_cache[key] = ruled
+    if ruled is not None:
+        return ruled
     if finding.category is Category.SYSTEM:
         return policy.error_action if policy.fail_closed[message.direction] else Action.ALLOW
     return policy.severity_actions[finding.severity]

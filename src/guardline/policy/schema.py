@@ -64,6 +64,10 @@ class Policy:
     audit: Mapping[str, Any]
     document: Mapping[str, Any] = field(repr=False, default_factory=dict)
     source: str = "<dict>"
+    # (type, category, severity, direction, channel) -> the first matching rule's action, or None:
+    # filled by ``engine.action_for``, since a policy never changes once loaded
+    rule_cache: dict[tuple[str, Category, Severity, Direction, Channel], Action | None] = field(
+        repr=False, compare=False, default_factory=dict)
 
     @property
     def id(self) -> str:

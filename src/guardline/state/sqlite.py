@@ -166,12 +166,19 @@ class SqliteStore:
         if not items:
             return []
         now = self._clock()
-        with self._read() as conn:  # under the store lock: no write lands between the reads
-            rows = [conn.execute(
-                "SELECT value FROM gl_records WHERE tenant = ? AND namespace = ? AND key = ? "
-                "AND (expires IS NULL OR expires > ?)", (tenant, namespace, key, now)).fetchone()
-                for namespace, key in items]
-        return [None if row is None else str(row[0]) for row in rows]
+        found: dict[tuple[str, str], str] = {}
+        wanted = list(dict.fromkeys(items))
+        with self._read() as conn:  # one statement per chunk: a consistent snapshot of the records read
+            for i in range(0, len(wanted), _CHUNK // 2):
+                chunk = wanted[i:i + _CHUNK // 2]
+                pairs = ",".join("(?, ?)" for _ in chunk)
+                rows = conn.execute(
+                    f"SELECT namespace, key, value FROM gl_records WHERE tenant = ? AND (namespace, key) IN "
+                    f"(VALUES {pairs}) AND (expires IS NULL OR expires > ?)",
+                    (tenant, *(x for pair in chunk for x in pair), now))
+                for namespace, key, value in rows:
+                    found[(namespace, key)] = str(value)
+        return [found.get((namespace, key)) for namespace, key in items]
 
     def set(self, tenant: str, namespace: str, key: str, value: str, *,
             ttl_s: float | None = None) -> None:
