@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .injection_match import Hit
@@ -116,7 +116,28 @@ FEATURES: tuple[Feature, ...] = (
 
 # markup and delimiter injection: chat-template tokens, fake role tags, fake section headers.
 # (name, cheap precondition on the folded text, pattern); the precondition keeps long texts cheap.
-_MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
+_Finder = Callable[[str], re.Match[str] | None]  # the first match in a text, or None
+
+
+def _coined_name(text: str) -> re.Match[str] | None:
+    """A coined assistant name ("HackGPT", "BetterAI", "EvilBot"; not ChatGPT, OpenAI, a plain "Bot"):
+    found from its suffix, which is rare, then checked whole (the whole pattern tried at every word
+    start costs ~0.4 ms on 10,000 characters, this ~0.1 ms)."""
+    for m in _COINED_SUFFIX.finditer(text):
+        head = _COINED_HEAD.search(text, max(0, m.start() - 40), m.start())
+        if head is None or (head.start() > 0 and text[head.start() - 1].isalnum()):
+            continue
+        whole = _COINED.match(text, head.start(), m.end())
+        if whole is not None:
+            return whole
+    return None
+
+
+_COINED_SUFFIX = re.compile(r"(?<=[a-z0-9])-?(?:GPT|AI|Bot|BOT)\b")
+_COINED_HEAD = re.compile(r"[A-Za-z0-9]{1,40}\Z")
+_COINED = re.compile(r"\b(?!(?i:(?:chat|instruct|open|gen)-?(?:gpt|ai|bot))\b)[A-Z][A-Za-z0-9]*[a-z0-9]-?(?:GPT|AI|Bot|BOT)\b")
+
+_MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str] | _Finder], ...] = (
     ("delimiter", ("<",), re.compile(
         r"<\s*/?\s*(?:system|user|assistant|human|ai|bot|instructions?|prompt|sys|inst|im_start|im_end"
         r"|context|admin|developer|tool|function)\s*>|<\|\s*[a-z_]{2,20}\s*\|>|<<\s*/?\s*sys\s*>>",
@@ -138,9 +159,7 @@ _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
         r"|meningar|woorden|zinnen|parole|palavras)\b", re.IGNORECASE,
     )),
     # a coined assistant name: "HackGPT", "BetterAI", "EvilBot" (not ChatGPT, OpenAI, a plain "Bot")
-    ("coined_name", ("gpt", "ai", "bot"), re.compile(
-        r"\b(?!(?i:(?:chat|instruct|open|gen)-?(?:gpt|ai|bot))\b)[A-Z][A-Za-z0-9]*[a-z0-9]-?(?:GPT|AI|Bot|BOT)\b",
-    )),
+    ("coined_name", ("gpt", "ai", "bot"), _coined_name),
     ("template", ("{{",), re.compile(r"\{\{[^{}\n]{1,40}\}\}")),
     # a fill-in placeholder of a shared prompt template: "[topic]", "<thing to get tutorial>", "[MEDIA]"
     ("placeholder", ("[", "<"), re.compile(
@@ -189,12 +208,14 @@ class Analysis:
         return (min(s for s, _ in self.features.values()), max(e for _, e in self.features.values()))
 
 
-def markup_hits(text: str, folded: str) -> list[tuple[str, int, int]]:
-    """The first match of each markup pattern (``folded``: ``text`` folded, for the preconditions)."""
+def markup_hits(text: str, folded: str, mode: Mode = "direct") -> list[tuple[str, int, int]]:
+    """The first match of each markup pattern that weighs something in ``mode`` (``folded``: ``text``
+    folded, for the preconditions)."""
     out: list[tuple[str, int, int]] = []
-    for name, needles, pattern in _MARKUP:
-        if any(n in folded for n in needles):
-            m = pattern.search(text)
+    k = 0 if mode == "direct" else 1
+    for name, needles, find in _MARKUP:
+        if MARKUP_WEIGHTS[name][k] > 0 and any(n in folded for n in needles):
+            m = find.search(text) if isinstance(find, re.Pattern) else find(text)
             if m is not None:
                 out.append((name, m.start(), m.end()))
     return out
@@ -270,10 +291,8 @@ def analyze(text: str, hits: list[Hit], mode: Mode, *, folded: str | None = None
                 name = f"{f.name}_{len(sentences)}"
         events.append((s, e, name, w, name if f.repeat > 1 else f.group or f.name, f.family))
     if folded is not None:
-        for name, s, e in markup_hits(text, folded):
+        for name, s, e in markup_hits(text, folded, mode):
             wd, wi = MARKUP_WEIGHTS[name]
-            if (wd if direct else wi) <= 0:
-                continue
             events.append((s, e, name, wd if direct else wi, "delimiter" if name == "delimiter" else name,
                            MARKUP_FAMILIES.get(name, "")))
     if not events:
