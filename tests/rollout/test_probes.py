@@ -107,3 +107,39 @@ def test_probe_customers_are_fictitious_and_distinct() -> None:
     assert set(a.values).isdisjoint(b.values)
     assert leaked(a.values, f"call {a.phone.replace(' ', '-')}") == [a.phone]
     assert leaked(a.values, "nothing here") == []
+
+
+class _Clock:
+    def __init__(self, t: float = 1_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_replicas_sharing_a_store_take_turns_and_share_the_last_result(agent: Callable[[Brain], str]) -> None:
+    from guardline.rollout.probes import ProbeScheduler, last_result
+
+    state, clock = MemoryStore(), _Clock()
+    url = agent(leaky)
+    replicas = [ProbeScheduler(ProbeRunner(HttpAgentEndpoint(url), facts=FACTS, tenant="t", agent="bot",
+                                           version="2"), interval_s=60, state=state, clock=clock)
+                for _ in range(2)]
+    assert last_result(state, "t", "bot", "2") is None
+    ran = [r.tick() for r in replicas]
+    assert sum(x is not None for x in ran) == 1          # one replica per slot
+    assert [r.tick() for r in replicas] == [None, None]  # and once per slot
+    stored = last_result(state, "t", "bot", "2")
+    assert stored is not None and stored["ok"] is False and stored["replies"] == 4
+    assert [f["type"] for f in stored["findings"]] == ["leakage.probe_cross_customer"]
+    clock.t += 60                                        # the next slot: someone runs again
+    assert sum(r.tick() is not None for r in replicas) == 1
+    assert last_result(state, "other", "bot", "2") is None
+
+
+def test_without_a_store_every_tick_runs(agent: Callable[[Brain], str]) -> None:
+    from guardline.rollout.probes import ProbeScheduler
+
+    s = ProbeScheduler(ProbeRunner(HttpAgentEndpoint(agent(careful)), facts=FACTS), interval_s=60)
+    assert s.tick() is not None and s.tick() is not None
+    assert [r.ok for r in s.results] == [True, True]

@@ -1,4 +1,4 @@
-"""Validation of the policy's ``monitor``, ``alerts``, ``breaker`` and ``canary`` sections.
+"""Validation of the policy's ``monitor``, ``alerts``, ``breaker``, ``canary`` and ``probes`` sections.
 
 The policy loader accepts these top-level keys without looking inside; ``load_monitoring(policy)``
 validates them and raises ``PolicyError`` naming the field (e.g. ``alerts[2].p1``). Example::
@@ -25,6 +25,10 @@ validates them and raises ``PolicyError`` naming the field (e.g. ``alerts[2].p1`
               probe_messages: 50, action: escalate}
     canary: {promote_after: 2000, alpha: 0.001, ratio: 2.0,
              categories: [leakage, hallucination, pii, secret, brand, compliance]}
+    probes:                   # synthetic conversations run by the gateway (``rollout.probes``)
+      - {agent: support-bot, version: "2.1", url: "http://agent.internal/chat", tenant: default,
+         interval_s: 300, reply_field: reply, timeout_s: 10,
+         facts: [{question: "How many days do I have to return an item?", answer: "30"}]}
 
 Metrics (``metric:``): ``messages`` is the denominator; ``category:C`` counts replies with a finding
 of category C, ``action:A`` replies whose final action is A, ``blocked:C`` replies blocked or escalated
@@ -51,8 +55,8 @@ from ..rollout.breaker import BreakerConfig
 from ..rollout.canary import DEFAULT_CATEGORIES, CanaryConfig
 from ..types import Action, Category, Direction, Severity
 
-__all__ = ["AlertRule", "BurnWindow", "MonitorConfig", "Monitoring", "WebhookConfig", "load_monitoring",
-           "parse_monitoring"]
+__all__ = ["AlertRule", "BurnWindow", "MonitorConfig", "Monitoring", "ProbeConfig", "WebhookConfig",
+           "load_monitoring", "parse_monitoring"]
 
 _METRIC = re.compile(r"^(?:messages|category:[a-z_]+|action:[a-z]+|blocked:[a-z_]+|severity:critical)$")
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -119,12 +123,27 @@ class AlertRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeConfig:
+    """One agent version the gateway probes every ``interval_s`` (one replica per interval)."""
+
+    agent: str
+    version: str
+    url: str
+    tenant: str = "default"
+    interval_s: float = 300.0
+    reply_field: str = "reply"
+    timeout_s: float = 10.0
+    facts: tuple[tuple[str, str], ...] = ()     # (question, the answer the reply must state)
+
+
+@dataclass(frozen=True, slots=True)
 class Monitoring:
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     alerts: tuple[AlertRule, ...] = ()
     breaker: BreakerConfig = field(default_factory=BreakerConfig)
     breaker_action: Action = Action.ESCALATE
     canary: CanaryConfig = field(default_factory=CanaryConfig)
+    probes: tuple[ProbeConfig, ...] = ()
 
 
 class _V:
@@ -326,8 +345,56 @@ def _canary(v: _V, raw: Any) -> CanaryConfig:
         categories=tuple(str(c) for c in cats))
 
 
+def _text(v: _V, raw: Any, fld: str, *, pattern: re.Pattern[str] | None = None, max_len: int = 300) -> str:
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > max_len:
+        raise v.fail(f"must be a non-empty string of at most {max_len} characters", fld)
+    if pattern is not None and not pattern.match(raw):
+        raise v.fail(f"must match {pattern.pattern}", fld)
+    return raw
+
+
+def _probes(v: _V, raw: Any) -> tuple[ProbeConfig, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise v.fail("must be a list of probes", "probes")
+    out: list[ProbeConfig] = []
+    for i, item in enumerate(raw):
+        f = f"probes[{i}]"
+        d = v.mapping(item, f)
+        v.keys(d, {"agent", "version", "url", "tenant", "interval_s", "reply_field", "timeout_s", "facts"}, f)
+        for required in ("agent", "version", "url"):
+            if required not in d:
+                raise v.fail("is required", f"{f}.{required}")
+        facts_raw = d.get("facts", [])
+        if not isinstance(facts_raw, list):
+            raise v.fail("must be a list of {question, answer}", f"{f}.facts")
+        facts: list[tuple[str, str]] = []
+        for j, fact in enumerate(facts_raw):
+            ff = f"{f}.facts[{j}]"
+            fd = v.mapping(fact, ff)
+            v.keys(fd, {"question", "answer"}, ff)
+            facts.append((_text(v, fd.get("question"), ff + ".question", max_len=2000),
+                          _text(v, fd.get("answer"), ff + ".answer")))
+        probe = ProbeConfig(
+            agent=_text(v, d["agent"], f + ".agent", pattern=_NAME, max_len=64),
+            version=_text(v, str(d["version"]) if isinstance(d["version"], int | float) else d["version"],
+                          f + ".version", pattern=re.compile(r"^[A-Za-z0-9_.\-+]{1,64}$"), max_len=64),
+            url=v.url(d["url"], f + ".url"),
+            tenant=_text(v, d.get("tenant", "default"), f + ".tenant",
+                         pattern=re.compile(r"^[A-Za-z0-9_.\-]{1,128}$"), max_len=128),
+            interval_s=v.number(d.get("interval_s", 300), f + ".interval_s", lo=10.0),
+            reply_field=_text(v, d.get("reply_field", "reply"), f + ".reply_field", max_len=128),
+            timeout_s=v.number(d.get("timeout_s", 10), f + ".timeout_s", lo=0.0, lo_open=True, hi=120.0),
+            facts=tuple(facts))
+        if any((p.tenant, p.agent, p.version) == (probe.tenant, probe.agent, probe.version) for p in out):
+            raise v.fail(f"a second probe of {probe.agent} {probe.version} for tenant {probe.tenant}", f)
+        out.append(probe)
+    return tuple(out)
+
+
 def parse_monitoring(doc: Mapping[str, Any], *, source: str = "<policy>") -> Monitoring:
-    """Validate the four sections of a policy document (absent sections get defaults)."""
+    """Validate the monitoring sections of a policy document (absent sections get defaults)."""
     v = _V(source)
     monitor = _monitor(v, doc.get("monitor"))
     alerts_raw = doc.get("alerts", [])
@@ -342,7 +409,7 @@ def parse_monitoring(doc: Mapping[str, Any], *, source: str = "<policy>") -> Mon
             raise v.fail(f"duplicate alert name {n!r}", f"alerts[{i}].name")
     breaker, action = _breaker(v, doc.get("breaker"))
     return Monitoring(monitor=monitor, alerts=alerts, breaker=breaker, breaker_action=action,
-                      canary=_canary(v, doc.get("canary")))
+                      canary=_canary(v, doc.get("canary")), probes=_probes(v, doc.get("probes")))
 
 
 def load_monitoring(policy: Policy) -> Monitoring:

@@ -4,17 +4,19 @@
     guard = Guard(policy, state=state, audit=audit_log, sinks=setup.sinks,
                   interceptors=setup.interceptors)
     setup.monitor.start()          # background rule evaluation (servers); or inline=True
+    setup.start_probes(guard)      # the policy's ``probes:``, on their schedules
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..policy import Policy
 from ..rollout.interceptor import RolloutInterceptor
+from ..rollout.probes import Fact, HttpAgentEndpoint, ProbeRunner, ProbeScheduler
 from ..rollout.store import OperatorAudit, RolloutStore
 from ..state.base import StateStore
 from .config import Monitoring, load_monitoring
@@ -33,6 +35,7 @@ class MonitoringSetup:
     sink: MonitorSink
     interceptor: RolloutInterceptor
     notifiers: tuple[Notifier, ...]
+    schedulers: list[ProbeScheduler] = field(default_factory=list)   # started by ``start_probes``
 
     @property
     def sinks(self) -> list[MonitorSink]:
@@ -42,7 +45,21 @@ class MonitoringSetup:
     def interceptors(self) -> list[RolloutInterceptor]:
         return [self.interceptor]
 
+    def start_probes(self, guard: Any = None) -> list[ProbeScheduler]:
+        """Start a scheduler for each of the policy's ``probes`` (replicas sharing the state store take
+        turns); with ``guard``, probe messages are also checked by the pipeline. Stopped by ``close``."""
+        for p in self.config.probes:
+            runner = ProbeRunner(HttpAgentEndpoint(p.url, reply_field=p.reply_field, timeout_s=p.timeout_s),
+                                 facts=[Fact(q, a) for q, a in p.facts], tenant=p.tenant, agent=p.agent,
+                                 version=p.version, rollout=self.rollout, guard=guard)
+            scheduler = ProbeScheduler(runner, p.interval_s, state=self.rollout.state)
+            scheduler.start()
+            self.schedulers.append(scheduler)
+        return list(self.schedulers)
+
     def close(self) -> None:
+        for scheduler in self.schedulers:
+            scheduler.close()
         self.monitor.close()
         for n in self.notifiers:
             close = getattr(n, "close", None)

@@ -26,7 +26,7 @@ __all__ = ["BUILTIN_DEFAULT", "canonical_json", "load_policy"]
 BUILTIN_DEFAULT = "default"
 _TOP_KEYS = {"name", "extends", "description", "regions", "fail_mode", "error_action", "budget_ms",
              "detectors", "actions", "severity_actions", "redaction", "fallbacks", "audit", "alerts",
-             "breaker", "canary", "monitor"}
+             "breaker", "canary", "monitor", "probes"}
 _DETECTOR_KEYS = {"enabled", "directions", "budget_ms"}
 _RULE_KEYS = {"type", "category", "severity", "direction", "channel", "action"}
 _MAX_EXTENDS_DEPTH = 8
@@ -340,7 +340,7 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None = None) -> Policy:
     merged = _resolve(doc, lines, source, base_dir)
     _validate(merged, lines, source)
     built = _build(merged, lines, source)
-    if any(k in merged for k in ("monitor", "alerts", "breaker", "canary")):
+    if any(k in merged for k in ("monitor", "alerts", "breaker", "canary", "probes")):
         from ..monitor.config import parse_monitoring  # validated here so every entry point sees errors
 
         parse_monitoring(merged, source=source)

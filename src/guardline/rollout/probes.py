@@ -28,11 +28,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import GuardlineError
+from ..state.base import StateStore
 from ..types import Agent, Category, Channel, Direction, Finding, Message, Severity
 from .store import RolloutStore
 
 __all__ = ["AgentEndpoint", "Fact", "HttpAgentEndpoint", "ProbeCustomer", "ProbeResult", "ProbeRunner",
-           "ProbeScheduler"]
+           "ProbeScheduler", "last_result"]
 
 log = logging.getLogger("guardline.probes")
 
@@ -103,6 +104,10 @@ class ProbeResult:
     @property
     def ok(self) -> bool:
         return self.error is None and not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"started": self.started, "ok": self.ok, "replies": self.replies, "error": self.error,
+                "findings": [f.to_dict() for f in self.findings]}
 
 
 def _digits(s: str) -> str:
@@ -181,28 +186,80 @@ class ProbeRunner:
 
 
 class ProbeScheduler:
-    """Runs a ``ProbeRunner`` every ``interval_s`` in a background thread; keeps the last results."""
+    """Runs a ``ProbeRunner`` every ``interval_s`` in a background thread; keeps the last results.
 
-    def __init__(self, runner: ProbeRunner, interval_s: float = 300.0, keep: int = 50) -> None:
+    With a ``state`` store, replicas sharing it take turns: time is cut into slots of ``interval_s``
+    and only the replica whose ``incr`` of the slot's lease returns 1 runs the probe in that slot; the
+    outcome of every run is stored (``probe-result``) so that any replica can report it
+    (``last_result``). Without one, every scheduler runs on its own."""
+
+    def __init__(self, runner: ProbeRunner, interval_s: float = 300.0, keep: int = 50, *,
+                 state: StateStore | None = None, clock: Callable[[], float] = time.time) -> None:
         self.runner = runner
         self.interval_s = interval_s
         self.keep = keep
+        self.state = state
+        self.clock = clock
         self.results: list[ProbeResult] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.runner.agent}{_SEP}{self.runner.version}"
 
     def start(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="guardline-probes", daemon=True)
         self._thread.start()
 
+    def tick(self) -> ProbeResult | None:
+        """Run the probe if this replica holds the current slot's lease (always, without a store);
+        returns the result, or None when another replica has the slot or the store failed."""
+        if self.state is not None:
+            slot = int(self.clock() // self.interval_s)
+            try:
+                won = self.state.incr(self.runner.tenant, "probe-lease", f"{self.key}{_SEP}{slot}",
+                                      ttl_s=2 * self.interval_s) == 1
+            except GuardlineError as exc:
+                log.error("probe lease unavailable: %s", type(exc).__name__)
+                return None
+            if not won:
+                return None
+        result = self.runner.run_once()
+        self.results = [*self.results, result][-self.keep:]
+        if self.state is not None:
+            try:
+                self.state.set(self.runner.tenant, "probe-result", self.key, json.dumps(result.to_dict()),
+                               ttl_s=max(86_400.0, 10 * self.interval_s))
+            except GuardlineError as exc:
+                log.error("probe result not stored: %s", type(exc).__name__)
+        return result
+
     def _loop(self) -> None:
         while True:
-            self.results = [*self.results, self.runner.run_once()][-self.keep:]
-            if self._stop.wait(self.interval_s):
+            self.tick()
+            # wake at the start of the next slot, so that replicas meet in the same one
+            wait = self.interval_s - (self.clock() % self.interval_s) if self.state is not None else self.interval_s
+            if self._stop.wait(wait):
                 return
 
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def last_result(state: StateStore, tenant: str, agent: str, version: str) -> dict[str, Any] | None:
+    """The stored outcome of the last probe run of this agent version (any replica's), or None."""
+    raw = state.get(tenant, "probe-result", f"{agent}{_SEP}{version}")
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+_SEP = "|"

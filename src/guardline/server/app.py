@@ -102,6 +102,7 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
                                                              max_keepalive_connections=64))
         if monitoring is not None:
             monitoring.monitor.start()
+            monitoring.start_probes(gateway.guard)
         try:
             yield
         finally:

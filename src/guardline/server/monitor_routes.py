@@ -3,8 +3,9 @@
 The app must carry a ``MonitoringSetup`` (``guardline.monitor.setup.build_monitoring``) in
 ``app.state.monitoring``, built on the same state store as the Guard, whose ``sinks`` and
 ``interceptors`` the Guard uses; without it these routes answer 503. Every route acts on the API
-key's own tenant. Scopes: ``read`` for ``GET /v1/monitor`` and ``GET /v1/agents``, ``check`` for
-``GET /v1/route`` (the caller routing a conversation), ``admin`` for kill, unkill and canaries.
+key's own tenant. Scopes: ``read`` for ``GET /v1/monitor``, ``GET /v1/agents`` and ``GET /v1/probes``
+(the policy's probes and their last runs), ``check`` for ``GET /v1/route`` (the caller routing a
+conversation), ``admin`` for kill, unkill and canaries.
 """
 
 from __future__ import annotations
@@ -135,3 +136,18 @@ async def stop_canary(request: Request, name: Name,
         raise ApiError(404, "not_found", f"no canary for agent {name}")
     out: dict[str, Any] = state.to_dict()
     return out
+
+
+@router.get("/v1/probes", responses=ERROR_RESPONSES, summary="The policy's probes and their last runs")
+async def probes(request: Request, who: Annotated[Principal, Depends(require("read"))]) -> dict[str, Any]:
+    """Each probe the policy configures for this tenant, with the outcome of its last run on any
+    replica (``last``: null until one has run)."""
+    setup = _setup(request)
+    from ..rollout.probes import last_result
+
+    def read() -> list[dict[str, Any]]:
+        return [{"agent": p.agent, "version": p.version, "interval_s": p.interval_s, "facts": len(p.facts),
+                 "last": last_result(setup.rollout.state, who.tenant, p.agent, p.version)}
+                for p in setup.config.probes if p.tenant == who.tenant]
+
+    return {"probes": await anyio.to_thread.run_sync(read)}
