@@ -63,6 +63,9 @@ CONCEPTS: dict[str, str] = {
     "REFUSAL": "an assistant's refusal quoted to be suppressed (i'm sorry but i can't, as an ai language model)",
     "FORMAT": "a demand on the output's form (in the following format, all lowercase, talk like, tone)",
     "PROTOCOL": "a turn-taking protocol (when i say, i will give you ... and you, when the user)",
+    "YOUARE": "the reader's identity stated (you are, du bist, tu es): a part where a name and an article follow",
+    "CONDITION": "a conditional opener (if i, when someone, wenn ich): a part where a clause then 'you' follows",
+    "UNIT": "a unit of answer length (words, sentences, lines): a part where a count precedes it",
 }
 
 

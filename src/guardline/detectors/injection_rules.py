@@ -46,6 +46,37 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s)|\n")
 _OPENERS = " \t\"'*-•([>“‘«¿¡#"
 
 
+# Checks of the text around a concept hit, for the parts that depend on case or punctuation. The
+# concept's hits (one Aho-Corasick pass) say where to look; a check is an anchored match there, so a
+# long text costs a few small matches, not a regex run over all of it.
+_NAMED = re.compile(  # after "you are": a capitalised name, a comma, an article ("You're Bella, a barista")
+    r"[ \t]+(?:(?:the|o|a|el|la|le|il|der|die|het)[ \t]+)?[A-ZÀ-Ý][\w'’-]*(?:[ \t]+[A-ZÀ-Ý][\w'’-]*){0,2}[ \t]*,"
+    r"[ \t]*(?:a|an|the|my|your|ein|eine|einen|mein|meine|un|une|una|uno|en|ett|een|o|um|uma|il|la|le|el)\b",
+)
+_THEN_YOU = re.compile(  # after "if I"/"wenn ich": the clause, a comma, then "you" (one verb may come first)
+    r"[^.!?\n,]{1,60},[ \t]*(?:(?:then|dann|alors|entonces|så|dan|allora|então)[ \t]+)?(?:\w+[ \t]+)?"
+    r"(?:you|du|tu|tú|te|je|jij|ti|você)\b(?![ \t]+(?:know|see)\b)",
+    re.IGNORECASE,
+)
+_COUNT_BEFORE = re.compile(  # before "words"/"Sätze"/"lignes": a count ("in less than 10 words", "drei Sätze")
+    r"(?<![\w])(?:\d{1,4}|one|two|three|five|ten|zwei|drei|fünf|deux|trois|cinq|dos|tres|cinco|två|tre|fem|twee"
+    r"|drie|vijf|due|cinque|dois|três)[ \t]+(?:short[ \t]+)?\Z",
+    re.IGNORECASE,
+)
+
+
+def _named(text: str, start: int, end: int) -> bool:
+    return _NAMED.match(text, end) is not None
+
+
+def _then_you(text: str, start: int, end: int) -> bool:
+    return _THEN_YOU.match(text, end) is not None
+
+
+def _counted(text: str, start: int, end: int) -> bool:
+    return _COUNT_BEFORE.search(text, max(0, start - 20), start) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Feature:
     name: str
@@ -59,6 +90,7 @@ class Feature:
     repeat: int = 1  # counts once per distinct sentence it fires in, up to this many times
     also: tuple[str, ...] = ()  # concepts that must ALSO occur somewhere in the text (any order)
     family: str = ""  # a part of a persona prompt (see PERSONA_FAMILIES); "" for none
+    check: Callable[[str, int, int], bool] | None = None  # a test of the text around a hit (start, end)
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -98,6 +130,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("refusal_script", "REFUSAL", (), 0, 0.3, 0.2, family="rules"),
     Feature("format_demand", "FORMAT", (), 0, 0.1, 0.0, family="format"),
     Feature("protocol", "PROTOCOL", (), 0, 0.1, 0.0, family="protocol"),
+    Feature("named_persona", "YOUARE", (), 0, 0.3, 0.0, family="define", check=_named),
+    Feature("conditional_you", "CONDITION", (), 0, 0.1, 0.0, family="protocol", check=_then_you),
+    Feature("length_limit", "UNIT", (), 0, 0.1, 0.0, family="format", check=_counted),
     Feature("permission", "PERMIT", ("HARM",), 40, 0.8, 0.4),
     Feature("rules_lifted", "INSTR", ("LIFTED",), 40, 1.0, 1.0, group="rules_lifted"),
     Feature("policy_lifted", "POLICY", ("LIFTED",), 40, 1.0, 1.0, group="rules_lifted"),
@@ -152,12 +187,6 @@ _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str] | _Finder], ...] = (
     )),
     ("persona_marker", ("\U0001f513", "\U0001f512"), re.compile("[\U0001f513\U0001f512]")),
     ("mode_name", (" mode", "-mode"), re.compile(r"\b[A-Z][A-Za-z]{2,}[ -]Mode\b")),
-    # a length limit on the answer: "in less than 10 words", "en moins de 20 mots", "max 50 Wörter"
-    ("length_limit", ("word", "wort", "wört", "mot", "palabra", "ord", "woord", "parol", "palavra", "sentence",
-                      "satz", "sätz", "phrase", "frase", "mening", "zin"), re.compile(
-        r"\b\d{1,4}\s+(?:words?|sentences?|w(?:o|ö)rte(?:rn?|n)?|s(?:a|ä)tze?n?|mots?|phrases?|palabras?|frases?|ord"
-        r"|meningar|woorden|zinnen|parole|palavras)\b", re.IGNORECASE,
-    )),
     # a coined assistant name: "HackGPT", "BetterAI", "EvilBot" (not ChatGPT, OpenAI, a plain "Bot")
     ("coined_name", ("gpt", "ai", "bot"), _coined_name),
     ("template", ("{{",), re.compile(r"\{\{[^{}\n]{1,40}\}\}")),
@@ -181,9 +210,8 @@ MARKUP_WEIGHTS: dict[str, tuple[float, float]] = {
     "mode_name": (0.4, 0.4),
     "placeholder": (0.5, 0.3),
     "coined_name": (0.5, 0.2),
-    "length_limit": (0.1, 0.0),
 }
-MARKUP_FAMILIES: dict[str, str] = {"coined_name": "define", "mode_name": "frame", "length_limit": "format"}
+MARKUP_FAMILIES: dict[str, str] = {"coined_name": "define", "mode_name": "frame"}
 
 # a persona prompt defines who "you" are, sets rules for how "you" answer, demands an output format,
 # sets up a protocol ("when I say X, you ...") or a frame (a game, a simulation): where at least
@@ -248,6 +276,8 @@ def _fired(hits: list[Hit], text: str, direct: bool) -> list[tuple[Feature, int,
             continue
         if f.sentence_start:
             firsts = [h for h in firsts if _opens_sentence(text, h.start)]
+        if f.check is not None:
+            firsts = [h for h in firsts if f.check(text, h.start, h.end)]
         if not f.then:
             out.extend((f, h.start, h.end) for h in firsts)
             continue
