@@ -10,6 +10,7 @@ OpenAI-compatible upstream (uvicorn, its own process).
     .venv/bin/python benchmarks/load_check.py proxy --requests 3000
     git archive HEAD~3 src | tar -x -C /tmp/old     # then compare builds in alternating rounds:
     .venv/bin/python benchmarks/load_check.py ab --build old=/tmp/old/src --build new=src --workers 2
+    # (--inline 0 1: one value per build, e.g. an old build in its own default mode)
 
 Targets (issue 7): >= 1,500 req/s with p99 <= 25 ms and zero errors over 60 s; RSS growth <= 5 %
 between 50k and 250k requests; proxy p99 overhead over the upstream's own p99 <= 5 ms.
@@ -231,9 +232,11 @@ def cmd_ab(args: argparse.Namespace) -> list[dict[str, Any]]:
     an older commit's ``src``). Prints each run, then the median per build."""
     rows: list[dict[str, Any]] = []
     builds = [b.split("=", 1) for b in args.build]
+    # one --inline value per build (in --build order), or one for all
+    inline = args.inline if len(args.inline) == len(builds) else [args.inline[0]] * len(builds)
     for rnd in range(args.rounds):
-        for name, src in builds:
-            srv = Server(args.workers[0], policy=args.policy, inline=args.inline[0],
+        for (name, src), build_inline in zip(builds, inline, strict=True):
+            srv = Server(args.workers[0], policy=args.policy, inline=build_inline,
                          extra_env={"PYTHONPATH": str(Path(src).resolve())})
             try:
                 wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=3, connections=args.connections[0])
@@ -241,7 +244,7 @@ def cmd_ab(args: argparse.Namespace) -> list[dict[str, Any]]:
                                                         duration=args.duration, connections=args.connections[0]))
             finally:
                 srv.stop()
-            row = {"build": name, "round": rnd, "workers": args.workers[0], **res}
+            row = {"build": name, "round": rnd, "workers": args.workers[0], "inline": build_inline, **res}
             rows.append(row)
             print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
     for name, _ in builds:
