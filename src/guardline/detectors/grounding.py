@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import ClassVar
 
 from ..types import Category, Direction, Finding, Message, Severity
@@ -133,13 +136,13 @@ class GroundingDetector(BaseDetector):
         if parts and not grounded:
             out.append(self._f(ctx, "hallucination.grounding_empty", Severity.INFO,
                                evidence="every grounding source is empty"))
-        sentences = sentence_bounds(text) or [(0, len(text))]
-        values = [v for v in _outside_identifiers(extract_values(text, message.timestamp), ctx)
-                  if not _courtesy_value(text, v)]
-        asking = asking_regions(text, sentences)
+        view = _reply_view(text, message.timestamp)
+        sentences = list(view.sentences)
+        values = _outside_identifiers(list(view.values), ctx)
+        asking = list(view.asking)
         if not grounded:
             if self.ungrounded == "flag":
-                out.extend(self._ungrounded(ctx, text, values, sentences, asking))
+                out.extend(self._ungrounded(ctx, text, values, view, asking))
             return out
         idx = merge(parts)
         meta = [(a, b) for a, b in sentences if meta_sentence(text[a:b])]
@@ -243,7 +246,7 @@ class GroundingDetector(BaseDetector):
                 return "contradiction", f"grounding gives another {v.kind} for this ({len(mine & ctxs)} shared words)"
         return "unsupported", f"no {v.kind} like this in the grounding"
 
-    def _ungrounded(self, ctx: Context, text: str, values: list[Value], sentences: list[tuple[int, int]],
+    def _ungrounded(self, ctx: Context, text: str, values: list[Value], view: _ReplyView,
                     asking: list[tuple[int, int]]) -> list[Finding]:
         out = []
         for v in values:
@@ -252,12 +255,52 @@ class GroundingDetector(BaseDetector):
             if v.kind in _SPECIFIC and not (v.kind == "number" and self._trivial_number(text, v)):
                 out.append(self._f(ctx, f"hallucination.unsupported_{v.kind}", Severity.MEDIUM, v.start, v.end,
                                    _SCORES[v.kind], "reply has no grounding to check this against"))
-        for c in commitment_claims(text, None, sentences):
+        for c in _bare_commitments(text, view.sentences):
             if in_regions(c.start, asking):
                 continue
             out.append(self._f(ctx, "hallucination.unsupported_commitment", Severity.MEDIUM, c.start, c.end,
                                c.score, c.evidence))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class _ReplyView:
+    """What a reply says, read from its text alone: its sentences, the values it states (service talk
+    removed) and what it asks."""
+
+    sentences: tuple[tuple[int, int], ...]
+    values: tuple[Value, ...]
+    asking: tuple[tuple[int, int], ...]
+
+
+_VIEW_MAX_CHARS = 4096  # longer replies are read afresh each time rather than kept
+
+
+def _reply_view(text: str, now: datetime | None) -> _ReplyView:
+    """The reply read once per (text, timestamp): agents send the same templated replies over and over
+    ("Is there anything else I can help you with today?"), and none of this depends on the grounding."""
+    return _read_reply(text, now) if len(text) > _VIEW_MAX_CHARS else _cached_view(text, now)
+
+
+def _read_reply(text: str, now: datetime | None) -> _ReplyView:
+    sentences = sentence_bounds(text) or [(0, len(text))]
+    values = tuple(v for v in extract_values(text, now) if not _courtesy_value(text, v))
+    return _ReplyView(tuple(sentences), values, tuple(asking_regions(text, sentences)))
+
+
+_cached_view = lru_cache(maxsize=256)(_read_reply)
+
+
+def _bare_commitments(text: str, sentences: tuple[tuple[int, int], ...]) -> tuple[Claim, ...]:
+    """The commitments a reply with no grounding makes (cached with the reply's view)."""
+    if len(text) > _VIEW_MAX_CHARS:
+        return tuple(commitment_claims(text, None, list(sentences)))
+    return _cached_commitments(text, sentences)
+
+
+@lru_cache(maxsize=256)
+def _cached_commitments(text: str, sentences: tuple[tuple[int, int], ...]) -> tuple[Claim, ...]:
+    return tuple(commitment_claims(text, None, list(sentences)))
 
 
 # A relative date is small talk ("How may I help you today?") unless its clause speaks of something the

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from .grounding_fast import CiPattern, lowered
 from .grounding_fields import _truth
 from .grounding_lexicon import MONTHS, NEGATIONS, NUMBER_WORDS, STOPWORDS, WEEKDAYS
 from .grounding_speech import COURTESY_WORDS, addresses_customer
@@ -61,6 +62,8 @@ _COMMIT_VERBS = _r(r"\b(?:will|'ll|have|has|'ve|is|are|been|was|we|i|get|receive
                    r"applied|granted|offer|entitled|eligible|can|werden|wird|haben|habe|erhalten|bekommen|"
                    r"allons|avons|recevrez|vamos|hemos|recibirá|kommer|har|får|zullen|hebben|krijgt|"
                    r"abbiamo|riceverà|vamos|recebera|receberá|iremos)\b")
+_FAST_COMMITMENTS = {name: CiPattern(p) for name, p in COMMITMENTS.items()}
+_FAST_COMMIT_VERBS = CiPattern(_COMMIT_VERBS)
 
 
 def _grounding_mentions(name: str, idx: SourceIndex) -> tuple[bool, bool]:
@@ -95,13 +98,14 @@ _WORD_END = re.compile(r"\W|$")
 def commitment_claims(text: str, idx: SourceIndex | None,
                       sentences: list[tuple[int, int]]) -> Iterator[Claim]:
     """Commitments said as done or promised; ``idx`` None: the reply has no grounding."""
-    for name, pattern in COMMITMENTS.items():
-        for m in pattern.finditer(text):
+    low = lowered(text)
+    for name, pattern in _FAST_COMMITMENTS.items():
+        for m in pattern.finditer(text, low):
             s, e = m.start(), m.end()
             sent = next(((a, b) for a, b in sentences if a <= s < b), (0, len(text)))
             if text[sent[0]:sent[1]].rstrip().endswith("?") or is_negated(text, s, e):
                 continue
-            if not _COMMIT_VERBS.search(text, sent[0], sent[1]):
+            if not _FAST_COMMIT_VERBS.search(text, low, sent[0], sent[1]):
                 continue
             word_end = _WORD_END.search(text, e)
             e2 = word_end.start() if word_end else e

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from .grounding_fast import CiPattern, lowered
 from .grounding_text import clause_bounds, trie_alt
 
 __all__ = ["COURTESY_WORDS", "addresses_customer", "agent_wait", "asking_regions", "business_event", "in_regions"]
@@ -194,10 +195,13 @@ _EVENT = re.compile(
     r"válid|prazo|agendament|consulta|reserva|abert|fech|disponív|retirad|ligar)", re.I)
 
 
+_FAST_EVENT = CiPattern(_EVENT)
+
+
 def business_event(text: str, start: int, end: int) -> bool:
     """Whether the clause around text[start:end] speaks of an event the business commits to."""
     lo, hi = clause_bounds(text, start, end)
-    return _EVENT.search(text, lo, hi) is not None
+    return _FAST_EVENT.search(text, lowered(text), lo, hi) is not None
 
 
 # the agent asking the customer to wait: "one minute please", "give me a moment", "hold on"

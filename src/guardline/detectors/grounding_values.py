@@ -12,6 +12,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from .grounding_fast import CiPattern, lowered
 from .grounding_lexicon import (
     CURRENCY_WORDS,
     MONTHS,
@@ -89,6 +90,18 @@ SCOPE_RE = re.compile(r"\b(?:seven|7|six|6|five|5)\s+days\s+(?:a|per|each)\s+wee
 BARE_WORD_RE = re.compile(rf"\b({_alt(_BARE_WORDS)})\b", re.I)
 NUMBER_TOKEN_RE = re.compile(_NUM)
 
+# the case-insensitive tables matched on the lowered text (grounding_fast); "US$" is "us$" there
+_URL = CiPattern(URL_RE)
+_SCOPE = CiPattern(SCOPE_RE)
+_TEXT_DATE = CiPattern(TEXT_DATE_RE)
+_REL_DATE = CiPattern(REL_DATE_RE)
+_TIME = CiPattern(TIME_RE)
+_AMOUNT = CiPattern(re.compile(AMOUNT_RE.pattern.replace(r"US\$", r"us\$").replace(r"R\$", r"r\$"), re.I))
+_PERCENT = CiPattern(PERCENT_RE)
+_SPECIAL = CiPattern(SPECIAL_RE)
+_DURATION = CiPattern(DURATION_RE)
+_BARE_WORD = CiPattern(BARE_WORD_RE)
+
 
 def parse_time(h: int, m: int, suffix: str | None) -> int | None:
     """Minutes since midnight, or None when out of range."""
@@ -139,15 +152,16 @@ class _Out:
 def extract_values(text: str, now: datetime | None = None) -> list[Value]:
     """Every typed value in ``text``, sorted by position. ``now`` resolves relative dates."""
     out = _Out()
-    for m in URL_RE.finditer(text):
+    low = lowered(text)
+    for m in _URL.finditer(text, low):
         key = re.sub(r"^(?:https?://)?(?:www\.)?", "", m.group(0).lower()).rstrip("/")
         out.add(Value("url", m.start(), m.end(), (key,), (key,)))
     for m in EMAIL_RE.finditer(text):
         out.add(Value("email", m.start(), m.end(), (m.group(0).lower(),), (m.group(0).lower(),)))
-    for m in SCOPE_RE.finditer(text):
+    for m in _SCOPE.finditer(text, low):
         out.taken.append((m.start(), m.end()))  # "seven days a week", "out of 5": no claim of their own
-    _dates(text, now, out)
-    for m in TIME_RE.finditer(text):
+    _dates(text, low, now, out)
+    for m in _TIME.finditer(text, low):
         if m.group(6):
             word = m.group(6).lower()
             t: int | None = _NAMED_TIMES.get(word, 720)
@@ -165,21 +179,21 @@ def extract_values(text: str, now: datetime | None = None) -> list[Value]:
         if 8 <= len(digits) <= 15 and not re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", m.group(0)):
             if re.search(r"[\s().\-/+]", m.group(0)) or m.group(0).startswith(("+", "00")):
                 out.add(Value("phone", m.start(), m.end(), (digits[-8:],), (digits[-8:],)))
-    for m in AMOUNT_RE.finditer(text):
+    for m in _AMOUNT.finditer(text, low):
         cur_tok = (m.group(1) or m.group(4) or m.group(5) or "").lower()
         num_tok = m.group(2) or m.group(3)
         val = parse_number(num_tok)
         cur = CURRENCY_WORDS.get(cur_tok, cur_tok.upper())
         if val is not None:
             out.add(Value("amount", m.start(), m.end(), ((cur, val),), ((cur, val), ("any", val)), val))
-    for m in PERCENT_RE.finditer(text):
+    for m in _PERCENT.finditer(text, low):
         val = parse_number(m.group(1))
         if val is not None:
             out.add(Value("percentage", m.start(), m.end(), (val,), (val,), val))
-    for m in SPECIAL_RE.finditer(text):
+    for m in _SPECIAL.finditer(text, low):
         mins = SPECIAL_DURATIONS[m.group(0).lower()]
         out.add(Value("duration", m.start(), m.end(), (mins,), (mins,), None))
-    for m in DURATION_RE.finditer(text):
+    for m in _DURATION.finditer(text, low):
         if text[m.end():m.end() + 4].lower() in ("-to-", "-by-"):
             continue  # "day-to-day", "day-by-day"
         size = UNITS[m.group(4).lower()][1]
@@ -210,7 +224,7 @@ def extract_values(text: str, now: datetime | None = None) -> list[Value]:
         val = parse_number(m.group(0))
         if val is not None:
             out.add(Value("number", m.start(), m.end(), (val,), (val,), val))
-    for m in BARE_WORD_RE.finditer(text):
+    for m in _BARE_WORD.finditer(text, low):
         val = _BARE_WORDS[m.group(1).lower()]
         out.add(Value("number", m.start(), m.end(), (val,), (val,), val))
     out.values.sort(key=lambda v: v.start)
@@ -228,7 +242,7 @@ def _glued(text: str, end: int) -> bool:
     return _UNIT_SUFFIX.match(text, end) is None
 
 
-def _dates(text: str, now: datetime | None, out: _Out) -> None:
+def _dates(text: str, low: str | None, now: datetime | None, out: _Out) -> None:
     for m in ISO_DATE_RE.finditer(text):
         d = _mk_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if d is not None:
@@ -247,14 +261,14 @@ def _dates(text: str, now: datetime | None, out: _Out) -> None:
                 keys += k
         if prim:
             out.add(Value("date", m.start(), m.end(), tuple(prim), tuple(keys)))
-    for m in TEXT_DATE_RE.finditer(text):
+    for m in _TEXT_DATE.finditer(text, low):
         if m.group(2):
             day, mon, yr = int(m.group(1)), MONTHS[m.group(2).lower()], m.group(3)
         else:
             day, mon, yr = int(m.group(5)), MONTHS[m.group(4).lower()], m.group(6)
         if not 1 <= day <= 31:
             continue
-        if m.group(4) and m.group(4).lower() in ("may", "mar", "march") and m.group(4)[0].islower():
+        if m.group(4) and m.group(4).lower() in ("may", "mar", "march") and text[m.start(4)].islower():
             continue  # "you may 2 ..." is not a date
         if yr:
             d = _mk_date(int(yr), mon, day)
@@ -265,7 +279,7 @@ def _dates(text: str, now: datetime | None, out: _Out) -> None:
         else:
             key = ("md", mon, day)
             out.add(Value("date", m.start(), m.end(), (key,), (key,)))
-    for m in REL_DATE_RE.finditer(text):
+    for m in _REL_DATE.finditer(text, low):
         if m.group(4):
             wd = WEEKDAYS[m.group(4).lower()]
             if now is None or not re.match(r"(?i)next|nächsten|kommenden|prochain|el próximo|nästa|volgende|"
