@@ -23,6 +23,12 @@ What it finds, in English, German, French, Spanish, Swedish, Dutch, Italian and 
 Each finding has severity high and a ``score`` in 0..1 (see ``injection_rules``); ONE setting,
 ``threshold``, turns scores into findings. Evidence names the features that fired, never the text.
 
+Beside the rules, inbound messages of at least 200 characters are also read by a small trained scorer
+(``injection_model``: logistic regression over hashed word n-grams, weights shipped in the package);
+a message's score is the higher of the two, and where the model's is higher the evidence says so
+(feature ``model``, its span the n-grams that weighed most). ``model=False`` turns it off. It does
+not read grounding sources or decoded payloads.
+
 Cost: one Aho-Corasick pass per reading of the text (plain, rot13, reversed, leetspeak when
 present) plus a few regexes. Input longer than ``max_chars`` (default 12,000 characters) is scanned
 as its first two thirds and last third of ``max_chars``; the middle is not read.
@@ -44,6 +50,7 @@ from .injection_decode import decode_segments, has_leet
 from .injection_fold import fold, leet, rot13
 from .injection_lexicon import LANGUAGES, load
 from .injection_match import Matcher
+from .injection_model import load_model
 from .injection_rules import Analysis, Mode, analyze
 
 __all__ = ["InjectionDetector", "Scan"]
@@ -72,7 +79,7 @@ class Scan:
 
 class InjectionDetector(BaseDetector):
     name: ClassVar[str] = "injection"
-    version: ClassVar[str] = "1.2"
+    version: ClassVar[str] = "1.3"
     category: ClassVar[Category] = Category.INJECTION
     directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
 
@@ -85,6 +92,7 @@ class InjectionDetector(BaseDetector):
         max_chars: int = 12_000,
         decode: bool = True,
         scan_outbound_text: bool = False,
+        model: bool = True,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ConfigError(f"injection: threshold must be in (0, 1], got {threshold!r}")
@@ -99,6 +107,7 @@ class InjectionDetector(BaseDetector):
         self.max_chars = int(max_chars)
         self.decode = bool(decode)
         self.scan_outbound_text = bool(scan_outbound_text)
+        self.model = bool(model)
         self._matcher = _matcher(self.languages)
 
     # -- scoring, public for the benchmark ------------------------------------------------------
@@ -108,6 +117,8 @@ class InjectionDetector(BaseDetector):
         head, tail_at = self._window(text)
         folded = fold(head)
         plain = analyze(head, self._matcher.hits(head, folded), mode, folded=folded)
+        if self.model and mode == "direct":
+            plain = _with_model(plain, folded)
         if not self.decode:
             return Scan(_remap(plain, tail_at, len(text), len(head)))
         best: Analysis | None = None
@@ -193,8 +204,23 @@ def _flatten(text: str) -> str:
     return flat
 
 
+def _with_model(a: Analysis, folded: str) -> Analysis:
+    """The rules' analysis, or the trained scorer's where it scores higher: then the score is the
+    model's and a ``model`` feature spans the n-grams that pushed it up most (the rule features that
+    fired stay, as evidence)."""
+    m = load_model().score(folded)
+    if m.score <= a.score:
+        return a
+    feats = dict(a.features)
+    feats["model"] = m.span(folded) or (0, len(folded))
+    return Analysis(m.score, a.weight, feats)
+
+
 def _evidence(a: Analysis) -> str:
-    return "features " + ", ".join(sorted(a.features)) + f" (weight {a.weight:.2f})"
+    out = "features " + ", ".join(sorted(a.features)) + f" (weight {a.weight:.2f}"
+    if "model" in a.features:
+        out += f"; model score {a.score:.2f}"
+    return out + ")"
 
 
 _MATCHERS: dict[tuple[str, ...], Matcher] = {}

@@ -1,0 +1,142 @@
+"""A small trained scorer beside the injection rules: logistic regression over hashed word n-grams.
+
+The rules (``injection_rules``) score what an attack SAYS in words the lexicon knows. Persona
+prompts that re-program the assistant in ordinary words ("Chatbot will be the Dungeon Master ...")
+leave them nothing to find; this model reads the whole message instead. It was trained on the
+tuning half of the evaluation data only (``benchmarks/injection_train/train.py`` writes the weights
+file and names its exact command and inputs).
+
+Features, the same at training and here (``vector``):
+
+- every distinct word unigram and bigram of the folded text (lower case, no diacritics; a run of
+  digits is one token ``0``), hashed with CRC-32 into ``2 ** BITS`` buckets, present or not
+  (``1``), the vector divided by the square root of its number of n-grams so that a long text does
+  not score higher by being long (L2 length normalisation).
+
+Nothing else: a first version also took the rule features that fired as inputs and leaned on them
+("an AI is mentioned" weighed +3.9, since no benign training text mentions one), so it flagged
+customers' complaints about the company's chatbot; the n-grams alone did better out of fold too.
+Messages under ``MIN_CHARS`` characters are left to the rules.
+
+The score is ``sigmoid(bias + w . x - offset)``; ``offset`` was set at training time so that the
+score crosses 0.5 where the model's cross-validated false-positive rate on every negative genre of
+the tuning half is at most its limit (see the weights file's ``meta``). Inference is pure Python:
+the weights (a gzipped JSON file, feature hash -> weight, shipped in ``guardline/data/injection/``)
+are loaded once, on first use.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import zlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+
+from ..errors import ConfigError
+
+__all__ = ["BITS", "MIN_CHARS", "MODEL_FILE", "Model", "ModelScore", "load_model", "ngram_spans", "ngrams", "vector"]
+
+BITS = 20
+# the model abstains on shorter messages: there its decision rests on two or three words, and the
+# words it learned most from are topics ("ChatGPT", "bot") that customers also write about
+MIN_CHARS = 200
+MODEL_FILE = "model.json.gz"
+_MASK = (1 << BITS) - 1
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+
+
+def _h(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8")) & _MASK
+
+
+def ngrams(folded: str) -> set[int]:
+    """The distinct hashed unigrams and bigrams of ``folded`` text."""
+    words = ["0" if w[0].isdigit() else w for w in _WORD.findall(folded)]
+    keys = set(words)
+    keys.update(map(" ".join, pairwise(words)))
+    return {_h(k) for k in keys}
+
+
+def ngram_spans(folded: str) -> dict[int, tuple[int, int]]:
+    """Each distinct hashed n-gram of ``folded`` text (the keys are ``ngrams(folded)``) and where it
+    first occurs; a second, slower reading, done only for the evidence of a flag."""
+    out: dict[int, tuple[int, int]] = {}
+    prev = ""
+    prev_start = 0
+    for m in _WORD.finditer(folded):
+        w = m.group()
+        if w[0].isdigit():
+            w = "0"
+        out.setdefault(_h(w), (m.start(), m.end()))
+        if prev:
+            out.setdefault(_h(prev + " " + w), (prev_start, m.end()))
+        prev, prev_start = w, m.start()
+    return out
+
+
+def vector(folded: str) -> dict[int, float]:
+    """The model's input: each distinct n-gram present, divided by the root of their number."""
+    grams = ngrams(folded)
+    return dict.fromkeys(grams, 1.0 / math.sqrt(len(grams))) if grams else {}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelScore:
+    score: float
+    top: tuple[int, ...] = ()  # the n-grams that pushed the score up the most, heaviest first
+
+    def span(self, folded: str) -> tuple[int, int] | None:
+        """Where the ``top`` n-grams occur in ``folded`` (the evidence of a flag)."""
+        if not self.top:
+            return None
+        at = ngram_spans(folded)
+        spans = [at[h] for h in self.top if h in at]
+        return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
+
+
+class Model:
+    """Weights of the trained scorer; ``score`` reads a folded text."""
+
+    def __init__(self, weights: dict[int, float], bias: float, offset: float) -> None:
+        self.weights = weights
+        self.bias = bias
+        self.offset = offset
+
+    def score(self, folded: str) -> ModelScore:
+        if len(folded) < MIN_CHARS:
+            return ModelScore(0.0)
+        grams = ngrams(folded)
+        if not grams:
+            return ModelScore(0.0)
+        w = self.weights
+        v = 1.0 / math.sqrt(len(grams))
+        z = self.bias - self.offset
+        top: list[tuple[float, int]] = []
+        for h in grams:
+            c = w.get(h)
+            if c is not None:
+                z += c * v
+                if c > 0:
+                    top.append((c, h))
+        score = 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
+        top.sort(reverse=True)
+        return ModelScore(score, tuple(h for _, h in top[:3]))
+
+
+@cache
+def load_model() -> Model:
+    """The shipped weights, read once (no network, no third-party package)."""
+    ref = resources.files("guardline.data").joinpath(f"injection/{MODEL_FILE}")
+    try:
+        doc = json.loads(gzip.decompress(ref.read_bytes()).decode("utf-8"))
+        if doc.get("bits") != BITS:
+            raise ConfigError(f"injection model: hashed for {doc.get('bits')} bits, this code uses {BITS}")
+        weights = {int(k): float(v) for k, v in doc["weights"].items()}
+        return Model(weights, float(doc["bias"]), float(doc["offset"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"injection model: cannot read {MODEL_FILE}: {exc}") from exc
