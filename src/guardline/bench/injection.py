@@ -36,6 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=root.parent / "shared" / "data", help="shared data directory")
     p.add_argument("--half", choices=("report", "tune", "both"), default="report")
     p.add_argument("--threshold", type=float, default=None, help="detector threshold (default: its own)")
+    p.add_argument("--rules-only", action="store_true", help="the rules without the trained scorer (the 1.2 detector)")
     p.add_argument("--latency-runs", type=int, default=2000, help="timed calls per latency size (0: skip)")
     p.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
 
@@ -159,7 +160,10 @@ def _print(half: str, r: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     items = load_all(args.data)
-    det = InjectionDetector() if args.threshold is None else InjectionDetector(threshold=args.threshold)
+    opts: dict[str, Any] = {"model": not args.rules_only}
+    if args.threshold is not None:
+        opts["threshold"] = args.threshold
+    det = InjectionDetector(**opts)
     thr = det.threshold
     halves = ("tune", "report") if args.half == "both" else (args.half,)
     results: dict[str, Any] = {}
