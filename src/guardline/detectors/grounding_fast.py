@@ -41,25 +41,35 @@ def lowered(text: str) -> str | None:
     return low
 
 
+def _lower_case_only(src: str) -> str:
+    letters = _ESCAPE.sub("", src)
+    if letters != letters.lower():
+        raise ValueError(f"pattern has upper-case letters: {src[:60]!r}")
+    return src
+
+
 class CiPattern:
     """A case-insensitive pattern with ``search``, ``match`` and ``finditer`` that take the text and
-    its ``lowered`` form."""
+    its ``lowered`` form.
+
+    ``screen``: a pattern (lower case, matched case-sensitively on the lowered text) that finds
+    something wherever the pattern could match, cheaper to scan for ("a digit" before a price). By
+    default the pattern itself without its ``\\b`` assertions (dropping a zero-width assertion only
+    widens what matches; without a leading one ``re`` scans for the first letters in C)."""
 
     __slots__ = ("ci", "cs", "screen")
 
-    def __init__(self, pattern: re.Pattern[str]) -> None:
-        src = pattern.pattern
-        letters = _ESCAPE.sub("", src)
-        if letters != letters.lower():
-            raise ValueError(f"pattern has upper-case letters: {src[:60]!r}")
+    def __init__(self, pattern: re.Pattern[str], *, screen: str | None = None) -> None:
+        src = _lower_case_only(pattern.pattern)
         if not pattern.flags & re.IGNORECASE:
             raise ValueError("pattern is not case-insensitive")
         self.ci = pattern
         flags = pattern.flags & ~re.IGNORECASE
         self.cs = re.compile(src, flags)
-        # dropping a zero-width assertion only widens what matches: a pre-screen that never says no
-        # where the pattern says yes; without a leading assertion re scans for the first letters in C
-        self.screen = re.compile(src.replace(r"\b", ""), flags) if r"[\b" not in src else self.cs
+        if screen is not None:
+            self.screen = re.compile(_lower_case_only(screen), flags)
+        else:
+            self.screen = re.compile(src.replace(r"\b", ""), flags) if r"[\b" not in src else self.cs
 
     def finditer(self, text: str, low: str | None, pos: int = 0,
                  endpos: int | None = None) -> Iterator[re.Match[str]]:

@@ -90,16 +90,23 @@ SCOPE_RE = re.compile(r"\b(?:seven|7|six|6|five|5)\s+days\s+(?:a|per|each)\s+wee
 BARE_WORD_RE = re.compile(rf"\b({_alt(_BARE_WORDS)})\b", re.I)
 NUMBER_TOKEN_RE = re.compile(_NUM)
 
-# the case-insensitive tables matched on the lowered text (grounding_fast); "US$" is "us$" there
+# The case-insensitive tables matched on the lowered text (grounding_fast), "US$" being "us$" there,
+# each behind a screen that finds something wherever the pattern could match: a month name for a
+# written date; a weekday or a relative-day word; a digit or a named time ("noon"); a currency sign or
+# word for an amount; "%" or a percent word; a unit word right after a digit or a space (the number,
+# its range and qualifier all end there) for a duration.
 _URL = CiPattern(URL_RE)
 _SCOPE = CiPattern(SCOPE_RE)
-_TEXT_DATE = CiPattern(TEXT_DATE_RE)
-_REL_DATE = CiPattern(REL_DATE_RE)
-_TIME = CiPattern(TIME_RE)
-_AMOUNT = CiPattern(re.compile(AMOUNT_RE.pattern.replace(r"US\$", r"us\$").replace(r"R\$", r"r\$"), re.I))
-_PERCENT = CiPattern(PERCENT_RE)
+_TEXT_DATE = CiPattern(TEXT_DATE_RE, screen=_MONTH)
+_REL_DATE = CiPattern(REL_DATE_RE, screen=rf"{_WD}|tomorrow|morgen|demain|mañana|morgon|domani|amanhã|today|heute|"
+                                          r"aujourd'hui|hoy|idag|i dag|vandaag|oggi|hoje")
+_TIME = CiPattern(TIME_RE, screen=r"\d|midnight|noon|mitternacht|minuit|medianoche|midnatt|middernacht|mezzanotte|"
+                                  r"meia-noite|mittag|midi|mediodía|middag|mezzogiorno|meio-dia")
+_AMOUNT = CiPattern(re.compile(AMOUNT_RE.pattern.replace(r"US\$", r"us\$").replace(r"R\$", r"r\$"), re.I),
+                    screen=rf"[$€£¥]|{_CUR_WORD}")
+_PERCENT = CiPattern(PERCENT_RE, screen=rf"%|{_alt(PERCENT_WORDS)}")
 _SPECIAL = CiPattern(SPECIAL_RE)
-_DURATION = CiPattern(DURATION_RE)
+_DURATION = CiPattern(DURATION_RE, screen=rf"[\d\s](?:{_UNIT})\b")
 _BARE_WORD = CiPattern(BARE_WORD_RE)
 
 
