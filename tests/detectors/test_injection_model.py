@@ -22,7 +22,7 @@ from guardline.detectors.injection_model import (
     MODEL_FILE,
     _h,
     load_model,
-    ngram_spans,
+    ngrams,
     vector,
 )
 from guardline.keys import KeyRing
@@ -170,7 +170,8 @@ def test_weights_ship_in_the_package_and_load_once() -> None:
 def test_hashing_is_stable_across_processes() -> None:
     # CRC-32, not Python's per-process salted hash(): the weights file depends on these values
     assert _h("ignore") == 0x0D88D6E2 & ((1 << BITS) - 1)  # zlib.crc32(b"ignore")
-    assert list(ngram_spans("you are")) == [_h("you"), _h("are"), _h("you are")]
+    assert ngrams("you are 42") == {_h("you"): "you", _h("are"): "are", _h("0"): "0", _h("you are"): "you are",
+                                    _h("are 0"): "are 0"}
 
 
 def test_scores_are_deterministic() -> None:

@@ -39,7 +39,7 @@ from itertools import pairwise
 
 from ..errors import ConfigError
 
-__all__ = ["BITS", "MIN_CHARS", "MODEL_FILE", "Model", "ModelScore", "load_model", "ngram_spans", "ngrams", "vector"]
+__all__ = ["BITS", "MIN_CHARS", "MODEL_FILE", "Model", "ModelScore", "load_model", "ngrams", "vector"]
 
 BITS = 20
 # the model abstains on shorter messages: there its decision rests on two or three words, and the
@@ -54,29 +54,13 @@ def _h(key: str) -> int:
     return zlib.crc32(key.encode("utf-8")) & _MASK
 
 
-def ngrams(folded: str) -> set[int]:
-    """The distinct hashed unigrams and bigrams of ``folded`` text."""
+def ngrams(folded: str) -> dict[int, str]:
+    """The distinct hashed unigrams and bigrams of ``folded`` text: hash -> n-gram."""
     words = ["0" if w[0].isdigit() else w for w in _WORD.findall(folded)]
     keys = set(words)
     keys.update(map(" ".join, pairwise(words)))
-    return {_h(k) for k in keys}
-
-
-def ngram_spans(folded: str) -> dict[int, tuple[int, int]]:
-    """Each distinct hashed n-gram of ``folded`` text (the keys are ``ngrams(folded)``) and where it
-    first occurs; a second, slower reading, done only for the evidence of a flag."""
-    out: dict[int, tuple[int, int]] = {}
-    prev = ""
-    prev_start = 0
-    for m in _WORD.finditer(folded):
-        w = m.group()
-        if w[0].isdigit():
-            w = "0"
-        out.setdefault(_h(w), (m.start(), m.end()))
-        if prev:
-            out.setdefault(_h(prev + " " + w), (prev_start, m.end()))
-        prev, prev_start = w, m.start()
-    return out
+    crc, mask = zlib.crc32, _MASK
+    return {crc(k.encode("utf-8")) & mask: k for k in keys}
 
 
 def vector(folded: str) -> dict[int, float]:
@@ -88,15 +72,26 @@ def vector(folded: str) -> dict[int, float]:
 @dataclass(frozen=True, slots=True)
 class ModelScore:
     score: float
-    top: tuple[int, ...] = ()  # the n-grams that pushed the score up the most, heaviest first
+    top: tuple[str, ...] = ()  # the n-grams that pushed the score up the most, heaviest first
 
     def span(self, folded: str) -> tuple[int, int] | None:
-        """Where the ``top`` n-grams occur in ``folded`` (the evidence of a flag)."""
-        if not self.top:
-            return None
-        at = ngram_spans(folded)
-        spans = [at[h] for h in self.top if h in at]
-        return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
+        """Where the ``top`` n-grams first occur in ``folded`` (the evidence of a flag): one pass over
+        the tokens, comparing strings, that stops when all are found."""
+        want = set(self.top)
+        lo, hi = len(folded), -1
+        prev, prev_start = "", 0
+        for m in _WORD.finditer(folded):
+            if not want:
+                break
+            w = m.group()
+            if w[0].isdigit():
+                w = "0"
+            for gram, start in ((w, m.start()), (prev + " " + w, prev_start)):
+                if gram in want:
+                    want.discard(gram)
+                    lo, hi = min(lo, start), max(hi, m.end())
+            prev, prev_start = w, m.start()
+        return (lo, hi) if hi >= 0 else None
 
 
 class Model:
@@ -116,16 +111,16 @@ class Model:
         w = self.weights
         v = 1.0 / math.sqrt(len(grams))
         z = self.bias - self.offset
-        top: list[tuple[float, int]] = []
-        for h in grams:
+        top: list[tuple[float, str]] = []
+        for h, gram in grams.items():
             c = w.get(h)
             if c is not None:
                 z += c * v
                 if c > 0:
-                    top.append((c, h))
+                    top.append((c, gram))
         score = 1.0 / (1.0 + math.exp(-z)) if z > -60 else 0.0
         top.sort(reverse=True)
-        return ModelScore(score, tuple(h for _, h in top[:3]))
+        return ModelScore(score, tuple(g for _, g in top[:3]))
 
 
 @cache
