@@ -114,23 +114,32 @@ _STRONG_Q_RE = re.compile(
     r"posso|há mais)\b", re.I)
 
 
+_TAG = CiPattern(_TAG_RE)
+_SEG = CiPattern(_SEG_SPLIT)
+_Q_OPEN_AT = CiPattern(_Q_OPEN_RE)
+_STRONG_Q = CiPattern(_STRONG_Q_RE)
+
+
 def _question_start(text: str, lo: int, hi: int) -> int:
     """Where the question of the sentence text[lo:hi] (ending in "?") begins: at the last clause that
     opens like a question, or the sentence start for a tag or declarative question."""
     body = text[lo:hi]
-    if _TAG_RE.search(body.rstrip().rstrip("?¿")):
+    tagged = body.rstrip().rstrip("?¿")
+    if _TAG.search(tagged, lowered(tagged)):
         return lo
-    cuts = [0] + [m.end() for m in _SEG_SPLIT.finditer(body)]
+    low = lowered(body)
+    cuts = [0] + [m.end() for m in _SEG.finditer(body, low)]
     for cut in reversed(cuts):
-        if _Q_OPEN_RE.match(body, cut):
+        if _Q_OPEN_AT.match(body, low, cut):
             return lo + cut
     return lo
 
 
 def _unmarked_question(text: str, lo: int, hi: int) -> int | None:
     body = text[lo:hi]
-    cuts = [0] + [m.end() for m in _SEG_SPLIT.finditer(body)]
-    return lo + cuts[-1] if _STRONG_Q_RE.match(body, cuts[-1]) else None
+    low = lowered(body)
+    cuts = [0] + [m.end() for m in _SEG.finditer(body, low)]
+    return lo + cuts[-1] if _STRONG_Q.match(body, low, cuts[-1]) else None
 
 
 def asking_regions(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:

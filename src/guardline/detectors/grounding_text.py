@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, cast
 
+from .grounding_fast import CiPattern, lowered
 from .grounding_lexicon import NEGATIONS, STOPWORDS
 
 __all__ = ["WORD_RE", "clause_bounds", "content_stems", "is_negated", "phrase_bounds", "sentence_bounds", "stem",
@@ -40,6 +41,7 @@ _SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9ÀÂÄÅÉÈÊÖØÜÑ¿
 _CONJ = trie_alt([*"but however although though whereas while yet except aber jedoch doch mais cependant pero "
                   "men dock maar echter ma però tuttavia mas porém contudo".split(), "sin embargo"])
 _CLAUSE_RE = re.compile(rf"[.;!?\n]|\b(?:{_CONJ})\b", re.I)
+_CLAUSE = CiPattern(_CLAUSE_RE)
 _NEG_WORDS = trie_alt(w for w in NEGATIONS if w.isalpha() and len(w) > 1)
 _NEG_RE = re.compile(rf"\w+n't\b|\bnon-|\bnot?\b|\b(?:{_NEG_WORDS})\b", re.I)
 
@@ -60,9 +62,10 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
 def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """The clause around text[start:end]: from the last boundary before it to the next one after."""
     lo = 0
-    for m in _CLAUSE_RE.finditer(text, max(0, start - 300), start):
+    low = lowered(text)
+    for m in _CLAUSE.finditer(text, low, max(0, start - 300), start):
         lo = m.end()
-    m2 = _CLAUSE_RE.search(text, end, min(len(text), end + 300))
+    m2 = _CLAUSE.search(text, low, end, min(len(text), end + 300))
     hi = m2.start() if m2 else len(text)
     return lo, hi
 
