@@ -23,8 +23,10 @@ from guardline.detectors.injection_model import (
     _h,
     load_model,
     ngrams,
+    parse_model,
     vector,
 )
+from guardline.errors import ConfigError
 from guardline.keys import KeyRing
 from guardline.normalize import normalize
 from guardline.types import Direction, Message
@@ -165,6 +167,19 @@ def test_weights_ship_in_the_package_and_load_once() -> None:
     assert doc["meta"]["trained_on"].startswith("tuning half")
     assert load_model() is load_model()
     assert len(load_model().weights) == len(doc["weights"])
+
+
+@pytest.mark.parametrize(("raw", "problem"), [
+    (b"not gzip", "not a weights file"),
+    (gzip.compress(b"[1, 2]"), "bits"),
+    (gzip.compress(json.dumps({"bits": BITS - 1, "bias": 0, "offset": 0, "weights": {}}).encode()), "bits"),
+    (gzip.compress(json.dumps({"bits": BITS, "bias": 0, "offset": 0}).encode()), "not a weights file"),
+    (gzip.compress(json.dumps({"bits": BITS, "bias": 0, "offset": 0, "weights": {"x": 1}}).encode()),
+     "not a weights file"),
+])
+def test_a_bad_weights_file_is_a_config_error(raw: bytes, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        parse_model(raw)
 
 
 def test_hashing_is_stable_across_processes() -> None:

@@ -39,7 +39,7 @@ from itertools import pairwise
 
 from ..errors import ConfigError
 
-__all__ = ["BITS", "MIN_CHARS", "MODEL_FILE", "Model", "ModelScore", "load_model", "ngrams", "vector"]
+__all__ = ["BITS", "MIN_CHARS", "MODEL_FILE", "Model", "ModelScore", "load_model", "ngrams", "parse_model", "vector"]
 
 BITS = 20
 # the model abstains on shorter messages: there its decision rests on two or three words, and the
@@ -128,10 +128,21 @@ def load_model() -> Model:
     """The shipped weights, read once (no network, no third-party package)."""
     ref = resources.files("guardline.data").joinpath(f"injection/{MODEL_FILE}")
     try:
-        doc = json.loads(gzip.decompress(ref.read_bytes()).decode("utf-8"))
-        if doc.get("bits") != BITS:
-            raise ConfigError(f"injection model: hashed for {doc.get('bits')} bits, this code uses {BITS}")
+        raw = ref.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"injection model: cannot read {MODEL_FILE}: {exc}") from exc
+    return parse_model(raw)
+
+
+def parse_model(raw: bytes) -> Model:
+    """A weights file (gzipped JSON: bits, bias, offset, weights {hash: weight}); ``ConfigError``
+    naming the problem when it is not one."""
+    try:
+        doc = json.loads(gzip.decompress(raw).decode("utf-8"))
+        if not isinstance(doc, dict) or doc.get("bits") != BITS:
+            bits = doc.get("bits") if isinstance(doc, dict) else None
+            raise ConfigError(f"injection model: hashed for {bits} bits, this code uses {BITS}")
         weights = {int(k): float(v) for k, v in doc["weights"].items()}
         return Model(weights, float(doc["bias"]), float(doc["offset"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"injection model: cannot read {MODEL_FILE}: {exc}") from exc
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"injection model: {MODEL_FILE} is not a weights file: {exc}") from exc
