@@ -119,3 +119,28 @@ def test_guard_acheck_inline_turns_a_failed_audit_into_a_finding(sqlite_backend:
         assert v.audit is None
 
     asyncio.run(main())
+
+
+def test_a_commit_delay_gathers_callers_that_come_apart_into_one_commit(sqlite_backend: Backend) -> None:
+    import threading
+    import time
+
+    with sqlite_backend.open(commit_delay_ms=500) as log:  # a window far wider than the gaps below
+        commits: list[int] = []
+        real = log._writer._commit
+
+        def counting(batch):  # type: ignore[no-untyped-def]
+            commits.append(len(batch))
+            return real(batch)
+
+        log._writer._commit = counting  # type: ignore[method-assign]
+        msgs = [message(i) for i in range(3)]
+        threads = [threading.Thread(target=log.append, args=(m, verdict(m))) for m in msgs]
+        for t in threads:
+            t.start()
+            time.sleep(0.005)
+        for t in threads:
+            t.join()
+        assert commits == [3]
+        [report] = log.verify()
+        assert report.ok and report.events == 3

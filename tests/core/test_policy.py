@@ -157,3 +157,10 @@ def test_audit_section_is_validated(tmp_path: Path) -> None:
     assert exc.value.field == "audit.durable" and exc.value.line == 2
     with pytest.raises(PolicyError, match="unknown key"):
         load_policy(write(tmp_path, "b.yaml", "audit:\n  flush: 3\n"))
+    with pytest.raises(PolicyError) as exc:
+        load_policy(write(tmp_path, "c.yaml", "audit:\n  commit_delay_ms: 500\n"))
+    assert exc.value.field == "audit.commit_delay_ms"
+    from guardline.audit import audit_options
+
+    assert audit_options(load_policy(write(tmp_path, "d.yaml", "audit:\n  commit_delay_ms: 2\n")))[
+        "commit_delay_ms"] == 2.0

@@ -43,14 +43,14 @@ class AuditLog:
 
     def __init__(self, store: AuditStore, keys: KeyRing, *, durable: bool = True, checkpoint_every: int = 1000,
                  checkpoint_seconds: float = 60.0, checkpoint_file: str | None = None,
-                 queue_size: int = 10_000) -> None:
+                 queue_size: int = 10_000, commit_delay_ms: float = 0.0) -> None:
         self.store = store
         self.crypto = AuditCrypto(keys)
         self.durable = durable
         self.checkpoint_file = checkpoint_file
         self._writer = Writer(store, self.crypto, durable=durable, checkpoint_every=checkpoint_every,
                               checkpoint_seconds=checkpoint_seconds, checkpoint_file=checkpoint_file,
-                              queue_size=queue_size)
+                              queue_size=queue_size, commit_delay_s=commit_delay_ms / 1000)
         self._outbox: dict[asyncio.AbstractEventLoop, list[Pending]] = {}   # aappend, per event loop
         self._closed = False
 
@@ -196,7 +196,7 @@ def _settle(future: asyncio.Future[AuditRef], item: Pending) -> None:
 
 def open_audit(url: str, *, keys: KeyRing, durable: bool = True, checkpoint_every: int = 1000,
                checkpoint_seconds: float = 60.0, checkpoint_file: str | None = None,
-               allow_ephemeral: bool = False) -> AuditLog:
+               commit_delay_ms: float = 0.0, allow_ephemeral: bool = False) -> AuditLog:
     """Open (and migrate) the audit store at ``url`` (``sqlite:///path`` or ``postgresql://...``).
 
     An ephemeral key ring (no ``GUARDLINE_SECRET``) is refused: its texts could never be decrypted
@@ -208,7 +208,8 @@ def open_audit(url: str, *, keys: KeyRing, durable: bool = True, checkpoint_ever
                           "print(secrets.token_hex(32))\"`")
     store = open_store(url, durable=durable)
     return AuditLog(store, keys, durable=durable, checkpoint_every=checkpoint_every,
-                    checkpoint_seconds=checkpoint_seconds, checkpoint_file=checkpoint_file)
+                    checkpoint_seconds=checkpoint_seconds, checkpoint_file=checkpoint_file,
+                    commit_delay_ms=commit_delay_ms)
 
 
 def audit_options(policy: Any) -> dict[str, Any]:
@@ -217,4 +218,5 @@ def audit_options(policy: Any) -> dict[str, Any]:
     return {"durable": bool(a.get("durable", True)),
             "checkpoint_every": int(a.get("checkpoint_every", 1000)),
             "checkpoint_seconds": float(a.get("checkpoint_seconds", 60.0)),
-            "checkpoint_file": a.get("checkpoint_file")}
+            "checkpoint_file": a.get("checkpoint_file"),
+            "commit_delay_ms": float(a.get("commit_delay_ms", 0.0))}

@@ -6,9 +6,11 @@ customer's data key, encrypt the original texts, assign seqs, hash the entries i
 insert, move the heads, add a signed checkpoint where one is due, commit. While one transaction
 commits the next batch queues up, so the fsync cost is shared by every caller waiting on it.
 
-Durable mode: the caller waits until its batch has committed. Write-behind mode: the caller returns
-at once; the queue is bounded and a full queue blocks the caller (back-pressure) for up to
-``put_timeout`` seconds, then raises ``StoreError``. A failed write-behind batch is retried with
+Durable mode: the caller waits until its batch has committed. ``commit_delay_s`` (the policy's
+``audit.commit_delay_ms``, default 0) makes the writer wait that long after the first event of a
+batch for more, like PostgreSQL's ``commit_delay``: fewer commits and fsyncs under load, that much
+more latency. Write-behind mode: the caller returns at once; the queue is bounded and a full queue
+blocks the caller (back-pressure) for up to ``put_timeout`` seconds, then raises ``StoreError``. A failed write-behind batch is retried with
 back-off; while the store is failing, new appends raise ``StoreError`` rather than queue silently.
 """
 
@@ -57,7 +59,7 @@ _STOP = object()
 class Writer:
     def __init__(self, store: AuditStore, crypto: AuditCrypto, *, durable: bool, checkpoint_every: int,
                  checkpoint_seconds: float, checkpoint_file: str | None, max_batch: int = 1000,
-                 queue_size: int = 10_000, put_timeout: float = 5.0) -> None:
+                 queue_size: int = 10_000, put_timeout: float = 5.0, commit_delay_s: float = 0.0) -> None:
         self.store = store
         self.crypto = crypto
         self.durable = durable
@@ -66,6 +68,7 @@ class Writer:
         self.checkpoint_file = checkpoint_file
         self.max_batch = max_batch
         self.put_timeout = put_timeout
+        self.commit_delay_s = max(0.0, commit_delay_s)
         # entries: one Pending, a list of them (``submit_callbacks``), or _STOP
         self._queue: queue.Queue[Pending | list[Pending] | object] = queue.Queue(
             maxsize=0 if durable else queue_size)
@@ -151,9 +154,13 @@ class Writer:
             stop = first is _STOP
             if not stop:
                 _take(batch, first)
+            # take what has queued; with a commit delay, wait up to that long for more (one commit,
+            # and one fsync, for all of them: less CPU per event at the price of that much latency)
+            deadline = time.monotonic() + self.commit_delay_s
             while not stop and len(batch) < self.max_batch:
                 try:
-                    nxt = self._queue.get_nowait()
+                    remaining = deadline - time.monotonic()
+                    nxt = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 entries += 1

@@ -249,9 +249,12 @@ def _validate(doc: dict[str, Any], lines: Lines, source: str) -> None:
         elif k == "checkpoint_file":
             if v is not None and not isinstance(v, str):
                 raise _fail("must be a file path or null", f, ctx)
+        elif k == "commit_delay_ms":
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 50:
+                raise _fail("must be a number of milliseconds from 0 to 50", f, ctx)
         elif k not in ("durable",):
-            raise _fail("unknown key (allowed: checkpoint_every, checkpoint_file, checkpoint_seconds, durable)",
-                        f, ctx)
+            raise _fail("unknown key (allowed: checkpoint_every, checkpoint_file, checkpoint_seconds, "
+                        "commit_delay_ms, durable)", f, ctx)
 
 
 def _build(doc: dict[str, Any], lines: Lines, source: str) -> Policy:
