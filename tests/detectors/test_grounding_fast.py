@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from guardline.detectors import grounding_claims, grounding_speech, grounding_text, grounding_values
+from guardline.detectors import (
+    grounding_claims,
+    grounding_fields,
+    grounding_speech,
+    grounding_text,
+    grounding_values,
+)
 from guardline.detectors.base import Context
 from guardline.detectors.grounding import GroundingDetector
 from guardline.detectors.grounding_fast import CiPattern, lowered
@@ -25,6 +31,7 @@ _TEXTS = [
     "ſhipping is free, a diſcount of 10% applies",  # re.I folds "ſ" onto "s"; str.lower() does not
     "Open Monday to Friday 9:00-18:00, closed at noon; call back within 10 MINUTES.",
     "Is there ANYTHING else I can help you with today? Could you confirm, please",
+    "Outdoor SEATING is not available, free WiFi, Takes Reservations; parking: valet",
     "Kelvin sign: 5 \u212aG, Angström \u212b, Straße STRASSE ẞ",
 ]
 
@@ -38,6 +45,7 @@ _PATTERNS = [
     grounding_speech._Q_OPEN_AT,
     grounding_speech._STRONG_Q,
     grounding_text._CLAUSE,
+    *grounding_fields._FAST_CONCEPTS,
 ]
 
 

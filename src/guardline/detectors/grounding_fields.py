@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .grounding_fast import CiPattern, lowered
 from .grounding_text import clause_bounds, is_negated
 
 __all__ = ["CONCEPTS", "AttributeCheck", "check_attributes", "field_facts", "flatten", "key_tokens"]
@@ -168,6 +169,10 @@ def _lookup(facts: dict[tuple[str, ...], Any], concept: Concept) -> tuple[bool, 
     return True, any(known), len(exact) > 1
 
 
+# the concept tables matched on the lowered text (grounding_fast)
+_FAST_CONCEPTS = tuple(CiPattern(c.pattern) for c in CONCEPTS)
+
+
 @dataclass(frozen=True, slots=True)
 class AttributeCheck:
     concept: str
@@ -182,8 +187,9 @@ def check_attributes(text: str, facts: dict[tuple[str, ...], Any], grounding_low
     """Every attribute mention in ``text`` with its outcome against ``facts``."""
     out: list[AttributeCheck] = []
     taken: list[tuple[int, int]] = []
-    for concept in CONCEPTS:
-        for m in concept.pattern.finditer(text):
+    low = lowered(text)
+    for concept, fast in zip(CONCEPTS, _FAST_CONCEPTS, strict=True):
+        for m in fast.finditer(text, low):
             s, e = m.start(), m.end()
             if any(not (e <= a or s >= b) for a, b in taken):
                 continue
