@@ -11,6 +11,7 @@ import pytest
 from guardline.detectors import (
     grounding_claims,
     grounding_fields,
+    grounding_hours,
     grounding_speech,
     grounding_text,
     grounding_values,
@@ -46,6 +47,7 @@ _PATTERNS = [
     grounding_speech._STRONG_Q,
     grounding_text._CLAUSE,
     *grounding_fields._FAST_CONCEPTS,
+    grounding_hours._DAYS,
 ]
 
 
@@ -65,6 +67,13 @@ def test_every_table_matches_as_the_case_insensitive_original(text: str) -> None
             want = p.ci.match(text, pos)
             got = p.match(text, low, pos)
             assert (got.span() if got else None) == (want.span() if want else None)
+
+
+def test_a_schedule_is_read_only_where_a_day_is_named() -> None:
+    assert grounding_hours.schedule_from_text("Open 9:00-18:00, call +31 20 123 4567.") is None
+    assert grounding_hours.schedule_from_text("Open MONDAY to Friday 9:00-18:00.") == dict.fromkeys(range(5), (540, 1080))
+    long = "Returns within 30 days. " * 200 + "Open Saturday 10:00-16:00."  # lowered afresh, not kept
+    assert grounding_hours.schedule_from_text(long) == {5: (600, 960)}
 
 
 def test_texts_that_lowering_would_change_fall_back() -> None:

@@ -58,7 +58,7 @@ def _synthetic() -> Message:
 def _forget_replies() -> None:
     grounding._cached_view.cache_clear()
     grounding._cached_commitments.cache_clear()
-    grounding_fast.lowered.cache_clear()
+    grounding_fast._cached_lower.cache_clear()
 
 
 def _forget_sources() -> None:

@@ -28,17 +28,26 @@ __all__ = ["CiPattern", "lowered"]
 
 # characters that re.IGNORECASE folds onto an ASCII letter while str.lower() leaves them alone
 _FOLD_ONTO_ASCII = frozenset("ıſ")
-_ESCAPE = re.compile(r"\\.")
+_ESCAPE = re.compile(r"\\.|\(\?P<\w+>|\(\?P=\w+\)")  # escapes and group names are not letters to match
 
 
-@lru_cache(maxsize=1024)
+_CACHED_CHARS = 2048  # replies and their sentences are kept; long grounding texts are lowered afresh
+
+
 def lowered(text: str) -> str | None:
     """``text.lower()`` when matching it case-sensitively equals matching ``text`` case-insensitively;
     None when it does not (the length changes or the text holds a character ``re`` folds specially)."""
+    return _lower(text) if len(text) > _CACHED_CHARS else _cached_lower(text)
+
+
+def _lower(text: str) -> str | None:
     low = text.lower()
     if len(low) != len(text) or not _FOLD_ONTO_ASCII.isdisjoint(text):
         return None
     return low
+
+
+_cached_lower = lru_cache(maxsize=1024)(_lower)
 
 
 def _lower_case_only(src: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .grounding_fast import CiPattern, lowered
 from .grounding_lexicon import WEEKDAYS
 from .grounding_text import is_negated, sentence_bounds, trie_alt
 from .grounding_values import parse_time
@@ -33,6 +34,7 @@ DAYS_RE = re.compile(
     rf"\b(?:(?P<a>{_DAY})\s*{_TO}\s*(?P<b>{_DAY})|(?P<all>{_ALL})|(?P<wk>{_WEEKDAYS_RE})|"
     rf"(?P<we>{_WEEKEND_RE})|(?P<one>{_DAY}))", re.I)
 _T = r"(\d{1,2})(?:[:.h](\d{1,2}))?\s*(a\.?m\.?|p\.?m\.?|uhr|h\b)?|(noon|midnight|midday|mitternacht|minuit)"
+_DAYS = CiPattern(DAYS_RE)  # its screen: a day word anywhere (grounding_fast)
 RANGE_RE = re.compile(rf"(?<![\d:.])(?:{_T})\s*{_TO}\s*(?:{_T})(?![\d:])", re.I)
 _OPEN_RE = re.compile(r"\b(?:open|opens|geöffnet|ouvert|abierto|öppet|aperto|aberto)\b", re.I)
 _CLOSED_RE = re.compile(r"\b(?:closed|geschlossen|fermé|cerrado|stängt|gesloten|chiuso|fechado)\b", re.I)
@@ -168,6 +170,8 @@ def schedule_from_fields(leaves: Iterable[tuple[tuple[str, ...], Any]]) -> Sched
 
 def schedule_from_text(text: str) -> Schedule | None:
     """Day scopes with time ranges in free text ("Mon-Fri 9:00-18:00, Sat 10:00-16:00")."""
+    if _DAYS.search(text, lowered(text)) is None:
+        return None  # a schedule needs a day scope, and no sentence names one (sentences split at spaces)
     sched: Schedule = {}
     for lo, hi in sentence_bounds(text):
         for item, days in _pairs(text, lo, hi):
