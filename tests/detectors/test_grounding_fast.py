@@ -21,7 +21,7 @@ from guardline.detectors.grounding import GroundingDetector
 from guardline.detectors.grounding_fast import CiPattern, lowered
 from guardline.keys import KeyRing
 from guardline.normalize import normalize
-from guardline.types import Direction, Message
+from guardline.types import Direction, Message, Severity, Source
 
 _TEXTS = [
     "Your REFUND of EUR 49,95 will reach you TOMORROW; the Fee has been REMOVED.",
@@ -99,4 +99,22 @@ def test_a_repeated_reply_gets_the_same_findings_as_its_first_sight() -> None:
     keys = KeyRing(b"x" * 32)
     runs = [list(det.detect(msg, Context(norm=normalize(text), keys=keys))) for _ in range(3)]
     assert runs[0] and runs[0] == runs[1] == runs[2]
+    # every message has its own timestamp; the same reply later that day reads the same
+    later = msg.model_copy(update={"timestamp": datetime(2024, 1, 1, 17, 45, tzinfo=UTC)})
+    assert list(det.detect(later, Context(norm=normalize(text), keys=keys))) == runs[0]
     assert {f.type for f in runs[0]} >= {"hallucination.unsupported_date", "hallucination.unsupported_email"}
+
+
+def test_a_relative_date_is_resolved_against_the_day_of_each_message() -> None:
+    det = GroundingDetector()
+    keys = KeyRing(b"x" * 32)
+    text = "Your refund arrives tomorrow."
+    source = Source(id="t", kind="tool", text='{"refund_date": "2024-01-02"}')
+    found = {}
+    for day in (1, 2, 1):
+        msg = Message(direction=Direction.OUTBOUND, text=text, grounding=(source,),
+                      timestamp=datetime(2024, 1, day, 9, tzinfo=UTC))
+        found[day] = [f.type for f in det.detect(msg, Context(norm=normalize(text), keys=keys))
+                      if f.severity != Severity.LOW]
+    assert found[1] == []  # tomorrow is January 2
+    assert found[2] != []  # tomorrow is January 3

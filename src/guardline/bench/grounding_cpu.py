@@ -2,7 +2,8 @@
 
 Usage: ``python -m guardline.bench.grounding_cpu [--data ../shared/data] [SET ...]``. Sets:
 
-- ``bench``: the gateway throughput benchmark's outbound reply, no grounding, sent again and again;
+- ``bench``: the gateway throughput benchmark's outbound reply, no grounding, sent again and again
+  (3,000 messages, each with its own timestamp, as the gateway stamps them);
 - ``bench-first``: the same reply seen for the first time (the detector's per-text caches emptied);
 - ``synthetic`` / ``synthetic-first``: the 300-character reply with 2 KB of grounding that
   ``guardline bench grounding`` times, source index warm, reply repeated / seen for the first time;
@@ -20,7 +21,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..detectors import grounding, grounding_fast, grounding_index
@@ -106,7 +107,10 @@ def main(argv: list[str] | None = None) -> int:
                            grounding=r.grounding if grounded else ()))
 
     plan: dict[str, tuple[str, Callable[[], list[tuple[Message, Context]]], int, int, Callable[[], None] | None]] = {
-        "bench": ("throughput reply, repeated", lambda: [bench], 3000, 15, None),
+        "bench": ("throughput reply, repeated", lambda: [
+            one(Message(direction=Direction.OUTBOUND, text=BENCH_REPLY,
+                        timestamp=datetime(2024, 1, 1, 8, tzinfo=UTC) + timedelta(milliseconds=7 * i)))
+            for i in range(3000)], 3000, 15, None),
         "bench-first": ("throughput reply, first sight", lambda: [bench], 3000, 15, _forget_replies),
         "synthetic": ("300 ch + 2 KB grounding, repeated", lambda: [syn], 2000, 9, None),
         "synthetic-first": ("300 ch + 2 KB grounding, first sight", lambda: [syn], 2000, 9, _forget_replies),

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import ClassVar
 
@@ -277,13 +277,17 @@ _VIEW_MAX_CHARS = 4096  # longer replies are read afresh each time rather than k
 
 
 def _reply_view(text: str, now: datetime | None) -> _ReplyView:
-    """The reply read once per (text, timestamp): agents send the same templated replies over and over
-    ("Is there anything else I can help you with today?"), and none of this depends on the grounding."""
-    return _read_reply(text, now) if len(text) > _VIEW_MAX_CHARS else _cached_view(text, now)
+    """The reply read once per text and day: agents send the same templated replies over and over
+    ("Is there anything else I can help you with today?"), and none of this depends on the grounding.
+    Of the message's timestamp only its date counts (it resolves "tomorrow" and "next Monday"), so
+    the cache is keyed by the date, not by the timestamp every message has its own of."""
+    day = None if now is None else now.date()
+    return _read_reply(text, day) if len(text) > _VIEW_MAX_CHARS else _cached_view(text, day)
 
 
-def _read_reply(text: str, now: datetime | None) -> _ReplyView:
+def _read_reply(text: str, day: date | None) -> _ReplyView:
     sentences = sentence_bounds(text) or [(0, len(text))]
+    now = None if day is None else datetime.combine(day, time())
     values = tuple(v for v in extract_values(text, now) if not _courtesy_value(text, v))
     return _ReplyView(tuple(sentences), values, tuple(asking_regions(text, sentences)))
 
