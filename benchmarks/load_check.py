@@ -153,16 +153,39 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def wrk(url: str, key: str, body: dict[str, Any], *, duration: float, connections: int,
+# Varied bodies (the default): every request another reply text (order number, name, weekday,
+# e-mail address), conversation and customer, as a gateway sees them, so that no cache keyed by the text
+# (the grounding detector keeps its analysis of recent reply texts) answers from memory. Same length
+# and shape as MESSAGE.
+VARIED_LUA = r"""
+local names = {"Dana", "Omar", "Lena", "Priya", "Jonas", "Maria", "Kenji", "Sofia", "Ines", "Tomas", "Aiko", "Noor"}
+local days = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+local n = 0
+request = function()
+  n = n + 1
+  local name = names[(n % #names) + 1]
+  local body = string.format('{"direction": "outbound", "channel": "sms", "conversation_id": "bench-conv-%d", ' ..
+    '"customer_id": "c-%d", "agent": {"name": "bench", "version": "1.0"}, "text": "Hi %s, your order %d ships ' ..
+    'on %s. We will email %s.k%d@example.com with the tracking link. Is there anything else I can help you ' ..
+    'with today?"}', n % 500, n % 500, name, 50000 + n, days[(math.floor(n / 7) % #days) + 1],
+    string.lower(name), n % 1000)
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def wrk(url: str, key: str, body: dict[str, Any] | None, *, duration: float, connections: int,
         stop_when: Callable[[], bool] | None = None) -> dict[str, float]:
-    """One wrk run (1 thread); returns requests, rps, latency percentiles (ms) and errors. With
-    ``stop_when``, wrk is interrupted (SIGINT: it still reports) once that returns True."""
+    """One wrk run (1 thread); returns requests, rps, latency percentiles (ms) and errors. ``body``: one
+    fixed message, or None for varied ones (``VARIED_LUA``). With ``stop_when``, wrk is interrupted
+    (SIGINT: it still reports) once that returns True."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(
-        f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body))}\n'
-        f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer {key}"\n'
+        'wrk.method = "POST"\n'
+        + (f'wrk.body = {json.dumps(json.dumps(body))}\n' if body is not None else VARIED_LUA)
+        + f'wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer {key}"\n'
         +
         "done = function(summary, latency, requests)\n"
         '  io.write(string.format("RESULT %d %d %d %d %d %d %d %f %f %f %f %f\\n", summary.requests,\n'
@@ -207,6 +230,11 @@ def measured(srv: Server, run: Callable[[], dict[str, float]]) -> dict[str, floa
             "load1_before": load0, "load1_after": os.getloadavg()[0]}
 
 
+def body(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--message fixed``: MESSAGE every time (the earlier rounds' runs); ``varied``: ``VARIED_LUA``."""
+    return MESSAGE if args.message == "fixed" else None
+
+
 def cmd_throughput(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     for workers in args.workers:
@@ -214,12 +242,13 @@ def cmd_throughput(args: argparse.Namespace) -> list[dict[str, Any]]:
             for connections in args.connections:
                 srv = Server(workers, policy=args.policy, inline=inline)
                 try:
-                    wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=5, connections=connections)  # warm-up
+                    wrk(srv.url + "/v1/check", srv.key, body(args), duration=5, connections=connections)  # warm-up
                     res = measured(srv, lambda srv=srv, c=connections: wrk(  # type: ignore[misc]
-                        srv.url + "/v1/check", srv.key, MESSAGE, duration=args.duration, connections=c))
+                        srv.url + "/v1/check", srv.key, body(args), duration=args.duration, connections=c))
                 finally:
                     srv.stop()
-                row = {"workers": workers, "inline": inline, "connections": connections, **res}
+                row = {"workers": workers, "inline": inline, "connections": connections, "message": args.message,
+                       **res}
                 rows.append(row)
                 print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()}),
                       flush=True)
@@ -239,8 +268,8 @@ def cmd_ab(args: argparse.Namespace) -> list[dict[str, Any]]:
             srv = Server(args.workers[0], policy=args.policy, inline=build_inline,
                          extra_env={"PYTHONPATH": str(Path(src).resolve())})
             try:
-                wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=3, connections=args.connections[0])
-                res = measured(srv, lambda srv=srv: wrk(srv.url + "/v1/check", srv.key, MESSAGE,  # type: ignore[misc]
+                wrk(srv.url + "/v1/check", srv.key, body(args), duration=3, connections=args.connections[0])
+                res = measured(srv, lambda srv=srv: wrk(srv.url + "/v1/check", srv.key, body(args),  # type: ignore[misc]
                                                         duration=args.duration, connections=args.connections[0]))
             finally:
                 srv.stop()
@@ -268,7 +297,7 @@ def cmd_memory(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
     try:
         for target in args.requests:
-            res = wrk(srv.url + "/v1/check", srv.key, MESSAGE, duration=3600, connections=args.connections[0],
+            res = wrk(srv.url + "/v1/check", srv.key, body(args), duration=3600, connections=args.connections[0],
                       stop_when=lambda target=target: checks_done(srv.url) >= target)  # type: ignore[misc]
             time.sleep(1)
             done = checks_done(srv.url)
@@ -347,6 +376,9 @@ def main() -> int:
     p.add_argument("--inline", type=lambda s: s in ("1", "true", "yes"), nargs="+", default=[True],
                    help="run checks on the event loop (1) or in a worker thread (0)")
     p.add_argument("--connections", type=int, nargs="+", default=[16])
+    p.add_argument("--message", choices=("varied", "fixed"), default="varied",
+                   help="varied: every request another reply text, conversation and customer (default); "
+                        "fixed: the same MESSAGE every time (earlier rounds)")
     p.add_argument("--duration", type=float, default=60)
     p.add_argument("--requests", type=int, nargs="+", default=[50_000, 250_000])
     p.add_argument("--upstream-delay-ms", type=float, default=0)
