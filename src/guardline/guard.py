@@ -26,7 +26,7 @@ from .state.memory import MemoryStore
 from .types import AuditRef, Finding, Message, Verdict
 from .validation import parse_message
 
-__all__ = ["AuditSink", "Guard", "Interceptor", "Sink"]
+__all__ = ["AuditSink", "Guard", "Interceptor", "PendingCheck", "Sink"]
 
 log = logging.getLogger("guardline")
 
@@ -92,19 +92,20 @@ class Guard:
         For a server whose loop has no better use for the CPU than checking: no thread hand-off, and
         the checks in flight on the loop share one audit commit (an audit sink without ``aappend``
         is called as in ``check``, blocking the loop while it writes)."""
+        return await self.begin_inline(message).finish()
+
+    def begin_inline(self, message: Message | Mapping[str, Any]) -> PendingCheck:
+        """The first half of ``acheck_inline``: run the detectors and decide now (``.decided``), start
+        the audit append, and return; ``await .finish()`` gives the final verdict once the event is
+        committed (a failed append turns into a ``system`` finding there, as in ``check``). Lets a
+        caller overlap the commit with other waiting (the proxy's call to the model)."""
         msg, verdict, findings, start = self._decide(message)
-        ref: AuditRef | None = None
-        failure: GuardlineError | None = None
+        recording: asyncio.Future[AuditRef] | None = None
         if self.audit is not None:
-            try:
-                aappend = getattr(self.audit, "aappend", None)
-                if aappend is not None:
-                    ref = await aappend(msg, verdict)
-                else:
-                    ref = self.audit.append(msg, verdict)
-            except GuardlineError as exc:
-                failure = exc
-        return self._finish(msg, verdict, findings, start, ref, failure)
+            aappend = getattr(self.audit, "aappend", None)
+            if aappend is not None:
+                recording = asyncio.ensure_future(aappend(msg, verdict))
+        return PendingCheck(self, msg, verdict, findings, start, recording)
 
     def _decide(self, message: Message | Mapping[str, Any]) -> tuple[Message, Verdict, list[Finding], float]:
         """Validate, run the pipeline, decide, let the interceptors have their say (nothing recorded yet)."""
@@ -159,6 +160,33 @@ class Guard:
         return Verdict(action=action, text=text, findings=tuple(findings), policy=self.policy.id,
                        policy_hash=self.policy.hash, message_id=msg.id, detectors=self.pipeline.versions,
                        latency_ms=(time.perf_counter() - start) * 1000)
+
+
+class PendingCheck:
+    """A check decided on the loop whose audit event may still be committing (``Guard.begin_inline``)."""
+
+    def __init__(self, guard: Guard, msg: Message, decided: Verdict, findings: list[Finding], start: float,
+                 recording: asyncio.Future[AuditRef] | None) -> None:
+        self.guard = guard
+        self.message = msg
+        self.decided = decided            # the verdict before the audit (no ``audit`` reference yet)
+        self._findings = findings
+        self._start = start
+        self._recording = recording
+
+    async def finish(self) -> Verdict:
+        g = self.guard
+        ref: AuditRef | None = None
+        failure: GuardlineError | None = None
+        if g.audit is not None:
+            try:
+                if self._recording is not None:
+                    ref = await self._recording
+                else:                      # an audit sink without aappend: written here, blocking
+                    ref = g.audit.append(self.message, self.decided)
+            except GuardlineError as exc:
+                failure = exc
+        return g._finish(self.message, self.decided, self._findings, self._start, ref, failure)
 
 
 def _with(v: Verdict, **changes: Any) -> Verdict:

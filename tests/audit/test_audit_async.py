@@ -144,3 +144,18 @@ def test_a_commit_delay_gathers_callers_that_come_apart_into_one_commit(sqlite_b
         assert commits == [3]
         [report] = log.verify()
         assert report.ok and report.events == 3
+
+
+def test_begin_inline_decides_first_and_finishes_once_committed(sqlite_backend: Backend) -> None:
+    async def main() -> None:
+        log = sqlite_backend.open()
+        guard = Guard(audit=log, keys=KeyRing(bytes(range(32))))
+        pending = guard.begin_inline(message(1, customer=""))
+        assert pending.decided.audit is None              # decided, not yet recorded
+        await asyncio.sleep(0)                              # other work while the commit runs
+        final = await pending.finish()
+        assert final.audit is not None and final.audit.seq == 1
+        assert (final.action, final.text) == (pending.decided.action, pending.decided.text)
+        guard.close()
+
+    asyncio.run(main())

@@ -107,3 +107,26 @@ def test_errors(make_env: Callable[..., Env], recorder: Callable[..., Recorder])
     unconfigured = make_env()
     r = unconfigured.client.post("/v1/chat/completions", json=ok, headers=unconfigured.auth())
     assert r.status_code == 503
+
+
+def test_the_inbound_message_is_audited_even_when_the_upstream_fails(make_env: Callable[..., Env],
+                                                                      recorder: Callable[..., Recorder]) -> None:
+    """The inbound audit commit overlaps the model's call; a failing model must not lose it."""
+    env, _ = proxy_env(make_env, recorder, lambda r: json_reply({"error": "boom"}, 500))
+    assert env.guard.audit is not None
+    r = env.client.post("/v1/chat/completions", json=chat({"role": "user", "content": "where is my parcel?"}),
+                        headers={**env.auth(), **HEADERS})
+    assert r.status_code == 502
+    env.guard.audit.flush()
+    [report] = env.guard.audit.verify("acme")
+    assert report.ok and report.events == 1
+
+
+def test_inbound_verdict_in_the_reply_carries_its_audit_reference(make_env: Callable[..., Env],
+                                                                   recorder: Callable[..., Recorder]) -> None:
+    env, _ = proxy_env(make_env, recorder, lambda r: json_reply(completion("It ships on Monday.")))
+    r = env.client.post("/v1/chat/completions", json=chat({"role": "user", "content": "when does it ship?"}),
+                        headers={**env.auth(), **HEADERS})
+    assert r.status_code == 200
+    inbound = r.json()["guardline"]["inbound"]
+    assert inbound["audit"]["seq"] >= 1 and inbound["action"] == "allow"

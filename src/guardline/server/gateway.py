@@ -11,7 +11,7 @@ import httpx
 
 from ..config import ServerSettings
 from ..errors import InvalidInput
-from ..guard import Guard
+from ..guard import Guard, PendingCheck
 from ..types import Message, Verdict
 from ..validation import parse_message
 from .errors import ApiError
@@ -53,6 +53,17 @@ class Gateway:
             where = f"{field_prefix}{exc.field}" if exc.field else field_prefix.rstrip(".")
             raise InvalidInput(exc.detail, field=where) from None
 
+    def begin_check(self, message: Message) -> PendingCheck | None:
+        """Inline mode: decide ``message`` now and start its audit append (``Guard.begin_inline``);
+        ``finish_check`` gives the final verdict. None in thread mode (use ``check``)."""
+        return self.guard.begin_inline(message) if self.settings.inline_checks else None
+
+    async def finish_check(self, pending: PendingCheck) -> Verdict:
+        with check_span(pending.message) as record:
+            verdict = await pending.finish()
+            record(verdict)
+        return verdict
+
     async def check(self, message: Message) -> Verdict:
         with check_span(message) as record:
             if self.settings.inline_checks:
@@ -61,3 +72,4 @@ class Gateway:
                 verdict = await anyio.to_thread.run_sync(self.guard.check, message)
             record(verdict)
         return verdict
+

@@ -143,13 +143,23 @@ async def chat_completions(request: Request,
     if last_user is not None and "assistant" not in after and _text(chat.messages[last_user].content).strip():
         msg = _message(gw, tenant, base, "inbound", _text(chat.messages[last_user].content), [],
                        field=f"messages[{last_user}].content")
-        inbound = await gw.check(msg)
-        if inbound.text != msg.text:
+        # inline mode: the inbound audit commit runs while the model answers (the decision, and so
+        # the text the model gets, is known before the commit; the final inbound verdict after it)
+        pending = gw.begin_check(msg)
+        decided = pending.decided if pending is not None else await gw.check(msg)
+        if decided.text != msg.text:
             messages = list(body["messages"])
-            messages[last_user] = {**messages[last_user], "content": inbound.text}
+            messages[last_user] = {**messages[last_user], "content": decided.text}
             body["messages"] = messages
+        inbound = decided
+    else:
+        pending = None
 
-    upstream = await _call_upstream(gw, body)
+    try:
+        upstream = await _call_upstream(gw, body)
+    finally:
+        if pending is not None:
+            inbound = await gw.finish_check(pending)
     choices = upstream.get("choices")
     if not isinstance(choices, list):
         raise ApiError(502, "upstream_error", "the upstream reply has no choices")
