@@ -10,8 +10,22 @@ import pytest
 from audit_helpers import Backend, message, verdict
 
 from guardline import Guard
+from guardline.audit import AuditLog
 from guardline.errors import StoreError
 from guardline.keys import KeyRing
+
+
+def count_commits(log: AuditLog) -> list[int]:
+    """The size of every batch the log's writer commits from now on, in order."""
+    commits: list[int] = []
+    real = log._writer._commit
+
+    def counting(batch):  # type: ignore[no-untyped-def]
+        commits.append(len(batch))
+        return real(batch)
+
+    log._writer._commit = counting  # type: ignore[method-assign]
+    return commits
 
 
 def test_concurrent_appends_on_one_loop_are_committed_in_order_and_verify(backend: Backend) -> None:
@@ -30,14 +44,7 @@ def test_concurrent_appends_on_one_loop_are_committed_in_order_and_verify(backen
 def test_one_loop_turn_is_one_transaction(sqlite_backend: Backend) -> None:
     async def main() -> None:
         with sqlite_backend.open() as log:
-            commits: list[int] = []
-            real = log._writer._commit
-
-            def counting(batch):  # type: ignore[no-untyped-def]
-                commits.append(len(batch))
-                return real(batch)
-
-            log._writer._commit = counting  # type: ignore[method-assign]
+            commits = count_commits(log)
             msgs = [message(i) for i in range(30)]
             await asyncio.gather(*(log.aappend(m, verdict(m)) for m in msgs))
             assert commits == [30]
@@ -126,14 +133,7 @@ def test_a_commit_delay_gathers_callers_that_come_apart_into_one_commit(sqlite_b
     import time
 
     with sqlite_backend.open(commit_delay_ms=500) as log:  # a window far wider than the gaps below
-        commits: list[int] = []
-        real = log._writer._commit
-
-        def counting(batch):  # type: ignore[no-untyped-def]
-            commits.append(len(batch))
-            return real(batch)
-
-        log._writer._commit = counting  # type: ignore[method-assign]
+        commits = count_commits(log)
         msgs = [message(i) for i in range(3)]
         threads = [threading.Thread(target=log.append, args=(m, verdict(m))) for m in msgs]
         for t in threads:

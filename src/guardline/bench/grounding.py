@@ -193,7 +193,9 @@ def _row(name: str, cases: Sequence[Case]) -> str:
             f"  {sp:5.3f}   {base_all:5.3f}  {base_task:5.3f}")
 
 
-def _latency_synthetic(det: GroundingDetector, runs: int) -> tuple[tuple[Latency, Latency], tuple[Latency, Latency], int]:
+def synthetic_message() -> Message:
+    """The latency target's case: a 300-character reply with about 2 KB of grounding (a KB article and
+    a tool's JSON), dated so that its relative dates resolve."""
     kb = ("Returns: items can be returned within 30 days of delivery for a full refund. Refunds are issued "
           "to the original payment method within 5-7 business days. Shipping: standard delivery takes 3-5 "
           "business days and costs €4.95; orders over €50 ship free. Express delivery (next business day) "
@@ -207,8 +209,13 @@ def _latency_synthetic(det: GroundingDetector, runs: int) -> tuple[tuple[Latency
              "€129.95. You can return items within 30 days for a full refund, which takes 5-7 business days "
              "to reach your account. Anything else? Call us Monday to Friday 9:00-18:00. Express delivery costs "
              "€9.95 if you order before 14:00.")
-    msg = Message(direction=Direction.OUTBOUND, text=reply[:300], grounding=grounding,
-                  timestamp=datetime(2024, 3, 14, tzinfo=UTC))
+    return Message(direction=Direction.OUTBOUND, text=reply[:300], grounding=grounding,
+                   timestamp=datetime(2024, 3, 14, tzinfo=UTC))
+
+
+def _latency_synthetic(det: GroundingDetector, runs: int) -> tuple[tuple[Latency, Latency], tuple[Latency, Latency], int]:
+    msg = synthetic_message()
+    grounding = msg.grounding
     keys = KeyRing(b"x" * 32)
     # the pipeline normalises a message once for all detectors: time the detector on its own, and
     # normalisation plus detector

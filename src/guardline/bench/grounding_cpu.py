@@ -17,7 +17,6 @@ Run it with ``nice -n 19`` on a shared machine and compare builds back to back o
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -29,7 +28,8 @@ from ..detectors.base import Context
 from ..detectors.grounding import GroundingDetector
 from ..keys import KeyRing
 from ..normalize import normalize
-from ..types import Direction, Message, Source
+from ..types import Direction, Message
+from .grounding import synthetic_message
 from .grounding_fp import abcd_replies
 
 __all__ = ["main"]
@@ -39,21 +39,7 @@ BENCH_REPLY = ("Hi Dana, your order 55123 ships on Monday. We will email dana.k@
 
 
 def _synthetic() -> Message:
-    kb = ("Returns: items can be returned within 30 days of delivery for a full refund. Refunds are issued "
-          "to the original payment method within 5-7 business days. Shipping: standard delivery takes 3-5 "
-          "business days and costs €4.95; orders over €50 ship free. Express delivery (next business day) "
-          "costs €9.95 when ordered before 14:00. Our customer service is open Monday to Friday 9:00-18:00 "
-          "and Saturday 10:00-16:00. Call +31 20 123 4567 or email support@example.com. ") * 5
-    tool = json.dumps({"order_id": "ORD-778812", "status": "shipped", "carrier": "PostNL",
-                       "tracking": "3SABCD1234567", "delivery_date": "2024-03-18", "total": 129.95,
-                       "currency": "EUR", "items": [{"sku": "KB-2231", "qty": 2, "price": 49.95}]})
-    reply = ("Your order ORD-778812 has shipped with PostNL and should arrive on 18 March. The total was "
-             "€129.95. You can return items within 30 days for a full refund, which takes 5-7 business days "
-             "to reach your account. Anything else? Call us Monday to Friday 9:00-18:00. Express delivery costs "
-             "€9.95 if you order before 14:00.")[:300]
-    return Message(direction=Direction.OUTBOUND, text=reply, timestamp=datetime(2024, 3, 14, tzinfo=UTC),
-                   grounding=(Source(id="kb-returns", kind="kb", text=kb[:1800]),
-                              Source(id="order", kind="tool", text=tool)))
+    return synthetic_message()
 
 
 def _forget_replies() -> None:
