@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -92,19 +92,23 @@ class Guard:
         For a server whose loop has no better use for the CPU than checking: no thread hand-off, and
         the checks in flight on the loop share one audit commit (an audit sink without ``aappend``
         is called as in ``check``, blocking the loop while it writes)."""
-        return await self.begin_inline(message).finish()
+        return await self.begin_inline(message, start_audit=False).finish()
 
-    def begin_inline(self, message: Message | Mapping[str, Any]) -> PendingCheck:
+    def begin_inline(self, message: Message | Mapping[str, Any], *, start_audit: bool = True) -> PendingCheck:
         """The first half of ``acheck_inline``: run the detectors and decide now (``.decided``), start
         the audit append, and return; ``await .finish()`` gives the final verdict once the event is
         committed (a failed append turns into a ``system`` finding there, as in ``check``). Lets a
-        caller overlap the commit with other waiting (the proxy's call to the model)."""
+        caller overlap the commit with other waiting (the proxy's call to the model). With
+        ``start_audit=False`` the append starts only in ``finish`` (no task for a caller that awaits
+        at once); ``finish`` must then be awaited."""
         msg, verdict, findings, start = self._decide(message)
-        recording: asyncio.Future[AuditRef] | None = None
+        recording: Awaitable[AuditRef] | None = None
         if self.audit is not None:
             aappend = getattr(self.audit, "aappend", None)
             if aappend is not None:
-                recording = asyncio.ensure_future(aappend(msg, verdict))
+                recording = aappend(msg, verdict)
+                if start_audit:
+                    recording = asyncio.ensure_future(recording)
         return PendingCheck(self, msg, verdict, findings, start, recording)
 
     def _decide(self, message: Message | Mapping[str, Any]) -> tuple[Message, Verdict, list[Finding], float]:
@@ -166,7 +170,7 @@ class PendingCheck:
     """A check decided on the loop whose audit event may still be committing (``Guard.begin_inline``)."""
 
     def __init__(self, guard: Guard, msg: Message, decided: Verdict, findings: list[Finding], start: float,
-                 recording: asyncio.Future[AuditRef] | None) -> None:
+                 recording: Awaitable[AuditRef] | None) -> None:
         self.guard = guard
         self.message = msg
         self.decided = decided            # the verdict before the audit (no ``audit`` reference yet)

@@ -83,23 +83,16 @@ class Writer:
 
     # -- caller side ------------------------------------------------------------------------------------
     def submit(self, item: Pending) -> AuditRef:
-        if self._closed:
-            raise StoreError("audit log is closed")
         if self.durable:
             item.done = threading.Event()
-            self._queue.put(item)
-            item.done.wait()
-            if item.error is not None:
-                raise item.error
-            assert item.ref is not None
-            return item.ref
-        if self._failing is not None:
-            raise StoreError(f"audit store is failing; event not queued: {self._failing}")
-        try:
-            self._queue.put(item, timeout=self.put_timeout)
-        except queue.Full:
-            raise StoreError(f"audit write-behind queue full for {self.put_timeout:.0f} s") from None
-        return AuditRef(seq=0, hash="")
+        self._put(item)
+        if item.done is None:
+            return AuditRef(seq=0, hash="")
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        assert item.ref is not None
+        return item.ref
 
     def submit_callbacks(self, items: Sequence[Pending]) -> None:
         """Queue ``items`` (each with ``on_done`` set) as one queue entry, without waiting: each
@@ -108,20 +101,26 @@ class Writer:
         block (an event loop) hands the result over itself; write-behind mode calls them at once, with
         ``AuditRef(seq=0, hash="")``. Raises ``StoreError`` like ``submit`` (no callback is called).
         One entry for many items wakes the writer once and lands them in one transaction."""
-        if self._closed:
-            raise StoreError("audit log is closed")
+        self._put(list(items))
         if not self.durable:
-            if self._failing is not None:
-                raise StoreError(f"audit store is failing; event not queued: {self._failing}")
-            try:
-                self._queue.put(list(items), timeout=self.put_timeout)
-            except queue.Full:
-                raise StoreError(f"audit write-behind queue full for {self.put_timeout:.0f} s") from None
             for item in items:
                 item.ref = AuditRef(seq=0, hash="")
                 _notify(item)
+
+    def _put(self, entry: Pending | list[Pending]) -> None:
+        """Queue one entry: durable, at once (the caller waits for the commit anyway); write-behind,
+        refused while the store is failing, and blocking at most ``put_timeout`` on a full queue."""
+        if self._closed:
+            raise StoreError("audit log is closed")
+        if self.durable:
+            self._queue.put(entry)
             return
-        self._queue.put(list(items))
+        if self._failing is not None:
+            raise StoreError(f"audit store is failing; event not queued: {self._failing}")
+        try:
+            self._queue.put(entry, timeout=self.put_timeout)
+        except queue.Full:
+            raise StoreError(f"audit write-behind queue full for {self.put_timeout:.0f} s") from None
 
     def flush(self) -> None:
         """Wait until every queued event is committed (or has failed)."""
