@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from ..errors import GuardlineError
 from ..state.base import StateStore
 from ..types import Agent, Category, Channel, Direction, Finding, Message, Severity
-from .store import RolloutStore
+from .store import _SEP, RolloutStore
 
 __all__ = ["AgentEndpoint", "Fact", "HttpAgentEndpoint", "ProbeCustomer", "ProbeResult", "ProbeRunner",
            "ProbeScheduler", "last_result"]
@@ -206,7 +206,7 @@ class ProbeScheduler:
 
     @property
     def key(self) -> str:
-        return f"{self.runner.agent}{_SEP}{self.runner.version}"
+        return _version_key(self.runner.agent, self.runner.version)
 
     def start(self) -> None:
         self._stop.clear()
@@ -252,7 +252,7 @@ class ProbeScheduler:
 
 def last_result(state: StateStore, tenant: str, agent: str, version: str) -> dict[str, Any] | None:
     """The stored outcome of the last probe run of this agent version (any replica's), or None."""
-    raw = state.get(tenant, "probe-result", f"{agent}{_SEP}{version}")
+    raw = state.get(tenant, "probe-result", _version_key(agent, version))
     if raw is None:
         return None
     try:
@@ -262,4 +262,5 @@ def last_result(state: StateStore, tenant: str, agent: str, version: str) -> dic
     return data if isinstance(data, dict) else None
 
 
-_SEP = "|"
+def _version_key(agent: str, version: str) -> str:
+    return agent + _SEP + version   # the rollout store's separator: it cannot occur in either name
