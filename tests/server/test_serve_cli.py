@@ -23,9 +23,12 @@ def test_several_workers_accept_one_connection_per_wake_up(tmp_path: Path, monke
     import uvicorn
 
     seen: dict[str, Any] = {}
-    monkeypatch.delenv("UV_TCP_SINGLE_ACCEPT", raising=False)
-    for name in ("GUARDLINE_DATABASE_URL", "GUARDLINE_STATE_URL", "GUARDLINE_SECRET_FILE", "GUARDLINE_POLICY"):
-        monkeypatch.delenv(name, raising=False)
+    # serve.run writes these into os.environ; setenv first so that monkeypatch restores them afterwards
+    # (delenv of an unset variable records nothing, and the secret file would leak into later tests)
+    for name in ("UV_TCP_SINGLE_ACCEPT", "GUARDLINE_DATABASE_URL", "GUARDLINE_STATE_URL",
+                 "GUARDLINE_SECRET_FILE", "GUARDLINE_POLICY"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
     def fake_run(app: str, **kw: Any) -> None:
         import os
