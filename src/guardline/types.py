@@ -7,6 +7,7 @@ offending field. ``Finding`` and ``Verdict`` are produced by Guardline itself: p
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 __all__ = [
     "ACTION_ORDER",
     "SEVERITY_ORDER",
+    "TENANT_RE",
     "Action",
     "Agent",
     "AuditRef",
@@ -95,6 +97,10 @@ class Source(_Model):
     customer_id: str | None = Field(default=None, max_length=256)
 
 
+# a tenant name, wherever one arrives (messages, keys, webhooks, operator events, policies)
+TENANT_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+
+
 class Agent(_Model):
     name: str = Field(default="agent", min_length=1, max_length=128)
     version: str = Field(default="0", min_length=1, max_length=64)
@@ -104,7 +110,7 @@ class Message(_Model):
     """One message between an agent and a customer, in either direction."""
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=256)
-    tenant: str = Field(default="default", min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$")
+    tenant: str = Field(default="default", min_length=1, max_length=128, pattern=TENANT_RE.pattern)
     conversation_id: str = Field(default="", max_length=256)
     customer_id: str = Field(default="", max_length=256)
     channel: Channel = Channel.WEBCHAT

@@ -14,7 +14,6 @@ reads the head and inserts, so each tenant's chain stays linear.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 from ..errors import ConfigError, GuardlineError, InvalidInput
 from ..keys import KeyRing
 from ..redact import redact_findings
-from ..types import AuditRef, Message, Verdict
+from ..types import TENANT_RE, AuditRef, Message, Verdict
 from .chain import Checkpoint, VerifyReport, canonical
 from .crypto import AuditCrypto
 from .store import AuditStore, open_store
@@ -30,7 +29,6 @@ from .writer import Pending, Writer, sign_heads
 
 __all__ = ["AuditLog", "audit_options", "open_audit"]
 
-_TENANT = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 
 
 def _iso(ts: float | datetime) -> str:
@@ -122,7 +120,7 @@ class AuditLog:
     def append_operator_event(self, tenant: str, kind: str, payload: dict[str, Any]) -> AuditRef:
         """Record an operator action (kill switch, policy change, erasure). ``payload`` must be JSON and
         must not hold secrets or raw PII: it is stored in clear and can never be erased."""
-        if not _TENANT.match(tenant):
+        if not TENANT_RE.match(tenant):
             raise InvalidInput("must be 1-128 letters, digits, '_', '.', '-'", field="tenant")
         if not kind or len(kind) > 128:
             raise InvalidInput("must be 1-128 characters", field="kind")

@@ -53,7 +53,7 @@ from ..errors import PolicyError
 from ..policy import Policy
 from ..rollout.breaker import BreakerConfig
 from ..rollout.canary import DEFAULT_CATEGORIES, CanaryConfig
-from ..types import Action, Category, Direction, Severity
+from ..types import TENANT_RE, Action, Category, Direction, Severity
 
 __all__ = ["AlertRule", "BurnWindow", "MonitorConfig", "Monitoring", "ProbeConfig", "WebhookConfig",
            "load_monitoring", "parse_monitoring"]
@@ -382,7 +382,7 @@ def _probes(v: _V, raw: Any) -> tuple[ProbeConfig, ...]:
                           f + ".version", pattern=re.compile(r"^[A-Za-z0-9_.\-+]{1,64}$"), max_len=64),
             url=v.url(d["url"], f + ".url"),
             tenant=_text(v, d.get("tenant", "default"), f + ".tenant",
-                         pattern=re.compile(r"^[A-Za-z0-9_.\-]{1,128}$"), max_len=128),
+                         pattern=TENANT_RE, max_len=128),
             interval_s=v.number(d.get("interval_s", 300), f + ".interval_s", lo=10.0),
             reply_field=_text(v, d.get("reply_field", "reply"), f + ".reply_field", max_len=128),
             timeout_s=v.number(d.get("timeout_s", 10), f + ".timeout_s", lo=0.0, lo_open=True, hi=120.0),

@@ -27,12 +27,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError, StoreError
+from ..types import TENANT_RE
 
 __all__ = ["SCOPES", "ApiKey", "KeyStore", "Principal", "open_keystore"]
 
 SCOPES = ("check", "read", "admin")
 _RANK = {s: i for i, s in enumerate(SCOPES)}
-_TENANT_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _KEY_RE = re.compile(r"^glk_([0-9a-f]{12})_([A-Za-z0-9_\-]{43})$")
 
 _SCHEMA = (
@@ -147,7 +147,7 @@ class KeyStore:
     # -- tenants -------------------------------------------------------------------------------------
     def create_tenant(self, name: str) -> bool:
         """Create a tenant; False if it already exists."""
-        if not _TENANT_RE.match(name):
+        if not TENANT_RE.match(name):
             raise ConfigError("tenant name: 1-128 characters of A-Z a-z 0-9 _ . -")
         with self._tx() as cur:
             cur.execute("SELECT 1 FROM gl_tenants WHERE name = ?", (name,))

@@ -5,24 +5,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from typing import Any
 
 import httpx
 from fastapi import Request
 
-from ...types import Message, Verdict
+from ...types import TENANT_RE, Message, Verdict
 from ..errors import ApiError
 from ..gateway import Gateway
 
 __all__ = ["customer_ref", "forward_to_agent", "webhook_tenant"]
 
-_TENANT = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 
 
 def webhook_tenant(request: Request, gw: Gateway) -> str:
     tenant = request.query_params.get("tenant") or gw.settings.webhook_tenant
-    if not _TENANT.match(tenant):
+    if not TENANT_RE.match(tenant):
         raise ApiError(422, "invalid_input", "must be 1-128 letters, digits, '_', '.', '-'", field="tenant")
     return tenant
 
