@@ -25,7 +25,7 @@ from ..types import TENANT_RE, AuditRef, Message, Verdict
 from .chain import Checkpoint, VerifyReport, canonical
 from .crypto import AuditCrypto
 from .store import AuditStore, open_store
-from .writer import Pending, Writer, sign_heads
+from .writer import Pending, Writer, notify, sign_heads
 
 __all__ = ["AuditLog", "audit_options", "open_audit"]
 
@@ -86,11 +86,9 @@ class AuditLog:
         try:
             self._writer.submit_callbacks(items)
         except GuardlineError as exc:
-            for item in items:
+            for item in items:     # every caller of this loop turn gets the error
                 item.error = exc
-                item.ref = None
-                assert item.on_done is not None
-                item.on_done(item)
+                notify(item)
 
     def _pending(self, message: Message, verdict: Verdict) -> Pending:
         now = time.time()

@@ -32,7 +32,7 @@ from .chain import Checkpoint, entry_bytes, leaf_hash, link_hash
 from .crypto import AuditCrypto, new_key_id
 from .store import AuditStore, NewEvent, WriteTx
 
-__all__ = ["Pending", "Writer", "sign_heads"]
+__all__ = ["Pending", "Writer", "notify", "sign_heads"]
 
 log = logging.getLogger("guardline.audit")
 
@@ -105,7 +105,7 @@ class Writer:
         if not self.durable:
             for item in items:
                 item.ref = AuditRef(seq=0, hash="")
-                _notify(item)
+                notify(item)
 
     def _put(self, entry: Pending | list[Pending]) -> None:
         """Queue one entry: durable, at once (the caller waits for the commit anyway); write-behind,
@@ -195,7 +195,7 @@ class Writer:
                 if self.durable:
                     for item in batch:
                         item.error = exc
-                        _notify(item)
+                        notify(item)
                     return
                 self._failing = exc
                 if self._closed and delay > 2.0:
@@ -208,7 +208,7 @@ class Writer:
             self._failing = None
             for item, ref in zip(batch, refs, strict=True):
                 item.ref = ref
-                _notify(item)
+                notify(item)
             return
 
     def _commit(self, batch: Sequence[Pending]) -> list[AuditRef]:
@@ -332,7 +332,7 @@ def _take(batch: list[Pending], entry: object) -> None:
         batch.append(entry)
 
 
-def _notify(item: Pending) -> None:
+def notify(item: Pending) -> None:
     """Wake whoever waits for ``item``; a failing callback must not stop the writer thread."""
     if item.done is not None:
         item.done.set()
