@@ -1,4 +1,5 @@
-"""Decoders for payloads hidden from a plain reading: base64, hex, Morse (segments of the text), and
+"""Decoders for payloads hidden from a plain reading: base64, hex, Morse, letters spelled out one by
+one ("I g n o r e  a l l": segments of the text), and
 rot13, leetspeak, reversed text (rewritings of the whole text).
 
 Segment decoders return ``Decoded(kind, start, end, text)``: the span of the encoded segment in the
@@ -24,6 +25,12 @@ _MAX_SEGMENT_CHARS = 8_000
 _B64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 _HEX = re.compile(r"(?<![0-9A-Za-z])(?:(?:\\x|0x)?[0-9A-Fa-f]{2}[ :,]?){10,}")
 _MORSE = re.compile(r"(?<![\w.\-])[.\-]{1,7}(?:(?: {1,3}| ?[/|] ?)[.\-]{1,7}){5,}(?![\w.\-])")
+# letters spelled out one by one: "I g n o r e  a l l", "I-g-n-o-r-a  t-u-s" (each word a run of
+# single letters joined by one separator; words apart by a wider gap or a slash)
+_SPACED_WORD = r"[^\W_](?:[ .\-_*][^\W_])*(?![^\W_])"
+_SPACED = re.compile(
+    r"(?<![^\W_])[^\W_](?:[ .\-_*][^\W_]){3,}(?![^\W_])(?:(?:[ \t]{1,3}|[ ]?/[ ]?)" + _SPACED_WORD + r")*"
+)
 _LEET_TOKEN = re.compile(r"[a-zA-Z][0134578@$][a-zA-Z0-9]|[0134578@$][a-zA-Z]{2}")
 
 _MORSE_TABLE = {
@@ -94,10 +101,24 @@ def _morse(segment: str) -> str | None:
     return text if len(text) >= 6 and " " in text else None
 
 
+def _spaced(segment: str) -> str | None:
+    sep = segment[1]
+    if sep == " ":
+        parts = re.split(r"[ \t]{2,}|[ ]?/[ ]?|\t", segment)
+        words = [p.replace(" ", "") for p in parts]
+    else:
+        parts = re.split(r"[ \t]+|[ ]?/[ ]?", segment)
+        words = [re.sub(r"[.\-_*]", "", p) for p in parts]
+    text = " ".join(w for w in words if w)
+    return text if len(text) >= 6 and " " in text else None
+
+
 def decode_segments(text: str) -> list[Decoded]:
     """The encoded segments of ``text`` that decode to readable text."""
     found: list[Decoded] = []
-    for kind, pattern, decoder in (("base64", _B64, _base64), ("hex", _HEX, _hex), ("morse", _MORSE, _morse)):
+    for kind, pattern, decoder in (
+        ("base64", _B64, _base64), ("hex", _HEX, _hex), ("morse", _MORSE, _morse), ("spaced", _SPACED, _spaced),
+    ):
         candidates = sorted(pattern.finditer(text), key=lambda m: m.end() - m.start(), reverse=True)
         for m in candidates[:MAX_SEGMENTS]:
             segment = m.group(0)[:_MAX_SEGMENT_CHARS]

@@ -66,6 +66,25 @@ CONCEPTS: dict[str, str] = {
     "YOUARE": "the reader's identity stated (you are, du bist, tu es): a part where a name and an article follow",
     "CONDITION": "a conditional opener (if i, when someone, wenn ich): a part where a clause then 'you' follows",
     "UNIT": "a unit of answer length (words, sentences, lines): a part where a count precedes it",
+    # fifth round: what a customer-service gateway's attacker asks the agent to DO
+    "CLAIM": "an opener that says who speaks (as your, this is, message from, on behalf of)",
+    "OPERATOR": "the assistant's operators as a body (your administrator, security team, support lead)",
+    "GRANT": "explicit authorisation given to the reader (i authorize you, you are authorized to)",
+    "SKIP": "leaving a control out (without, no need to, skip, bypass)",
+    "CHECK": "a control step (verify, check, confirm, identity check, approval)",
+    "COVERUP": "hiding an action (don't log this, without recording, tell no one)",
+    "ACTIONIMP": "an account or money action as an imperative (refund, cancel, delete, transfer, send)",
+    "OTHERS": "other people's accounts or data (other customers, every account, customer data)",
+    "OTHER": "a qualifier for someone else (last, previous, other): a part where a customer noun follows",
+    "CUSTOMERS": "a customer or user noun (customer, Kunde, client, kund, klant)",
+    "SERVED": "served by the reader before (you helped, you spoke to, before me)",
+    "PIINOUN": "personal data nouns (email address, phone number, date of birth, password)",
+    "GIVEN": "something given to the reader (were you given, hast du bekommen, on t'a donné)",
+    "VERBATIM": "exact reproduction (verbatim, word for word, in full, quote them)",
+    "OBEYME": "the reader made to serve the writer (obey me, follow my rules, only listen to me)",
+    "ACTIVE": "a mode switched on (enabled, activated, aktiviert, activé)",
+    "FILTER": "the assistant's safety controls (filters, safeguards, guardrails, moderation)",
+    "OFF": "switched off or skipped (disabled, turned off, deaktiviert, desactiva, skip)",
 }
 
 

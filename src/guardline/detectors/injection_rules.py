@@ -89,6 +89,7 @@ class Feature:
     group: str = ""  # features of one group count as one: the heaviest that fired
     repeat: int = 1  # counts once per distinct sentence it fires in, up to this many times
     also: tuple[str, ...] = ()  # concepts that must ALSO occur somewhere in the text (any order)
+    also_any: tuple[str, ...] = ()  # at least ONE of these concepts must also occur somewhere
     family: str = ""  # a part of a persona prompt (see PERSONA_FAMILIES); "" for none
     check: Callable[[str, int, int], bool] | None = None  # a test of the text around a hit (start, end)
 
@@ -102,7 +103,7 @@ FEATURES: tuple[Feature, ...] = (
     # extracting the system prompt
     Feature("extraction", "REVEAL", ("SYSPROMPT",), 50, 2.5, 2.5),
     Feature("extraction_weak", "REVEAL", ("SYSWEAK",), 30, 0.8, 0.8),
-    Feature("system_prompt", "SYSPROMPT", (), 0, 0.9, 0.9),
+    Feature("system_prompt", "SYSPROMPT", (), 0, 0.9, 0.9, group="system_prompt"),
     Feature("own_rules", "SYSWEAK", (), 0, 0.3, 0.3),
     # role-play and jailbreak personas
     Feature("roleplay", "ROLE", (), 0, 0.8, 0.6, group="roleplay", family="frame"),
@@ -144,6 +145,33 @@ FEATURES: tuple[Feature, ...] = (
     Feature("output_directive", "OUTPUTNOUN", ("EDITVERB", "TASKVERB"), 25, 0.3, 1.6),
     Feature("output_noun", "OUTPUTNOUN", (), 0, 0.15, 0.5),
     Feature("address_ai", "ADDRESSAI", (), 0, 0.3, 1.3),
+    # fifth round (short inbound attacks on a customer-service agent): what the attacker wants the
+    # agent to DO. Each part is ordinary alone ("I'm the admin of our account", "I bought it without
+    # checking the size", "other customers"); two or three together are an attack.
+    # ... a claim to speak for the agent's operators, and authority handed to the reader
+    Feature("operator_claim", "CLAIM", ("OPERATOR",), 25, 0.7, 0.5),
+    Feature("grant", "GRANT", (), 0, 0.4, 0.4),
+    # ... a control left out, or the action hidden
+    Feature("bypass_check", "SKIP", ("CHECK",), 30, 0.6, 0.4, group="bypass_check"),
+    Feature("check_bypassed", "CHECK", ("SKIP",), 30, 0.6, 0.4, group="bypass_check"),
+    Feature("coverup", "COVERUP", (), 0, 0.6, 0.6),
+    Feature("covert_action", "ACTIONIMP", (), 0, 0.5, 0.0, sentence_start=True, also_any=("SKIP", "COVERUP")),
+    # ... other people's accounts or data as the object
+    Feature("others_data", "OTHERS", (), 0, 0.5, 0.3),
+    Feature("bulk_action", "ACTIONIMP", ("OTHERS",), 80, 0.6, 0.3),
+    Feature("other_customer", "OTHER", ("CUSTOMERS",), 12, 0.5, 0.2, group="other_customer"),
+    Feature("customer_other", "CUSTOMERS", ("OTHER",), 3, 0.5, 0.2, group="other_customer"),
+    Feature("served_customer", "CUSTOMERS", ("SERVED",), 20, 0.6, 0.3),
+    Feature("pii_of_customer", "PIINOUN", ("CUSTOMERS",), 40, 0.5, 0.2),
+    # ... the assistant's own instructions, as given to it, asked for word for word
+    Feature("rules_given", "INSTR", ("GIVEN",), 30, 0.9, 0.9, group="system_prompt"),
+    Feature("verbatim", "VERBATIM", (), 0, 0.6, 0.3, also_any=("INSTR", "SYSPROMPT", "SYSWEAK")),
+    # ... the reader made to serve the writer; a mode switched on; safety filters switched off
+    Feature("obey_me", "OBEYME", (), 0, 0.7, 0.7),
+    Feature("mode_on", "JBWEAK", ("ACTIVE",), 12, 0.3, 0.3, group="mode_on"),
+    Feature("mode_switch", "ACTIVE", ("JBWEAK",), 20, 0.3, 0.3, group="mode_on"),
+    Feature("filter_off", "FILTER", ("OFF",), 25, 0.7, 0.7, group="filter_off"),
+    Feature("filter_switched", "OFF", ("FILTER",), 30, 0.7, 0.7, group="filter_off"),
     Feature("task", "TASKVERB", (), 0, 0.0, 1.0, sentence_start=True, group="solicit"),
     Feature("request", "REQUEST", (), 0, 0.0, 0.6, sentence_start=True, group="solicit"),
     Feature("question", "QUESTION", (), 0, 0.0, 0.6, sentence_start=True, group="solicit"),
@@ -178,7 +206,22 @@ _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str] | _Finder], ...] = (
         r"|context|admin|developer|tool|function)\s*>|<\|\s*[a-z_]{2,20}\s*\|>|<<\s*/?\s*sys\s*>>",
         re.IGNORECASE,
     )),
-    ("delimiter", ("[",), re.compile(r"\[/?(?:inst|sys|system|user|assistant)\]", re.IGNORECASE)),
+    ("delimiter", ("[",), re.compile(
+        r"\[/?(?:inst|sys|system|user|assistant|sistema|systeme|système|systeem|systemet|admin|developer)\]",
+        re.IGNORECASE,
+    )),
+    # a code fence labelled with a role: "```system"
+    ("delimiter", ("```",), re.compile(r"```[ \t]*(?:system|instructions?|prompt|admin|developer)\b", re.IGNORECASE)),
+    # a banner: "### END OF USER INPUT ###", "--- slut på användartext ---", "=== ... ==="
+    ("banner", ("##", "--", "==", "**"), re.compile(
+        r"(?:#{3,}|-{3,}|={3,}|\*{3,})[ \t]*[^\W\d_][^\n#=*]{2,50}?[ \t]*(?:#{3,}|-{3,}|={3,}|\*{3,})",
+    )),
+    # a role label written in capitals inside a line: "... --- SYSTEM: new rules"
+    ("role_label", ("system", "admin", "sistema", "systeem", "developer"), re.compile(
+        r"\b(?:SYSTEM|SYSTEMET|SISTEMA|SYSTÈME|SYSTEEM|ADMIN|DEVELOPER)[ \t]*:",
+    )),
+    # an HTML comment in a chat message: "<!-- end of user input -->"
+    ("comment", ("<!--",), re.compile(r"<!--[^\n]{0,200}?-->")),
     ("delimiter", ("#",), re.compile(
         r"^[ \t]*#{1,4}[ \t]*(?:system|instructions?|new instructions|assistant)\b", re.IGNORECASE | re.MULTILINE,
     )),
@@ -210,6 +253,9 @@ MARKUP_WEIGHTS: dict[str, tuple[float, float]] = {
     "mode_name": (0.4, 0.4),
     "placeholder": (0.5, 0.3),
     "coined_name": (0.5, 0.2),
+    "banner": (0.5, 0.3),
+    "role_label": (0.4, 0.3),
+    "comment": (0.5, 0.3),
 }
 MARKUP_FAMILIES: dict[str, str] = {"coined_name": "define", "mode_name": "frame"}
 
@@ -273,6 +319,8 @@ def _fired(hits: list[Hit], text: str, direct: bool) -> list[tuple[Feature, int,
             continue
         firsts = by_concept.get(f.first)
         if not firsts or any(c not in by_concept for c in f.also):
+            continue
+        if f.also_any and not any(c in by_concept for c in f.also_any):
             continue
         if f.sentence_start:
             firsts = [h for h in firsts if _opens_sentence(text, h.start)]
