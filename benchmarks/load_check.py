@@ -103,7 +103,11 @@ class Server:
             if line.startswith("glk_"):
                 self.key = line.strip()
                 break
-        wait_healthy(self.url + "/healthz", self.proc)
+        try:
+            wait_healthy(self.url + "/healthz", self.proc)
+        except BaseException:
+            self.stop()  # a server that never answered must not outlive the benchmark
+            raise
         time.sleep(1.0 if workers > 1 else 0.2)
 
     def rss_kib(self) -> int:

@@ -18,24 +18,32 @@ def _args(tmp_path: Path, workers: int) -> argparse.Namespace:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_several_workers_accept_one_connection_per_wake_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                          workers: int) -> None:
+def test_one_worker_runs_uvicorn_and_several_run_the_balanced_supervisor(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
     import uvicorn
+
+    from guardline.server import balance
 
     seen: dict[str, Any] = {}
     # serve.run writes these into os.environ; setenv first so that monkeypatch restores them afterwards
     # (delenv of an unset variable records nothing, and the secret file would leak into later tests)
-    for name in ("UV_TCP_SINGLE_ACCEPT", "GUARDLINE_DATABASE_URL", "GUARDLINE_STATE_URL",
-                 "GUARDLINE_SECRET_FILE", "GUARDLINE_POLICY"):
+    for name in ("GUARDLINE_DATABASE_URL", "GUARDLINE_STATE_URL", "GUARDLINE_SECRET_FILE", "GUARDLINE_POLICY"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
 
     def fake_run(app: str, **kw: Any) -> None:
-        import os
+        seen.update(kw, runner="uvicorn", app=app)
 
-        seen.update(kw, single_accept=os.environ.get("UV_TCP_SINGLE_ACCEPT"))
+    def fake_workers(config: uvicorn.Config, n: int) -> int:
+        seen.update(runner="balanced", workers=n, config_workers=config.workers, app=config.app,
+                    factory=config.factory)
+        return 0
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(balance, "serve_workers", fake_workers)
     assert serve.run(_args(tmp_path, workers)) == 0
-    assert seen["workers"] == workers
-    assert seen["single_accept"] == ("1" if workers > 1 else None)
+    assert seen["app"] == "guardline.server.app:app_from_env"
+    if workers == 1:
+        assert seen["runner"] == "uvicorn" and seen["factory"] is True and "workers" not in seen
+    else:
+        assert seen == {**seen, "runner": "balanced", "workers": 2, "config_workers": 2, "factory": True}

@@ -76,13 +76,15 @@ def run(args: argparse.Namespace) -> int:
     os.environ["GUARDLINE_STATE_URL"] = state
     if policy:
         os.environ["GUARDLINE_POLICY"] = str(policy)
-    if args.workers > 1:
-        # the workers share one listening socket, and an event loop accepts every connection that is
-        # waiting when it wakes: the first worker to wake takes a burst of keep-alive connections (all
-        # eight of a load test's, seen here) and the others idle. libuv (uvloop) then accepts one
-        # connection per wake-up instead, so they spread over the workers.
-        os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     print(f"guardline: serving on http://{args.host}:{args.port} (docs at /docs)", file=sys.stderr, flush=True)
-    uvicorn.run("guardline.server.app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level, access_log=False, server_header=False)
+    options: dict[str, Any] = dict(factory=True, host=args.host, port=args.port, log_level=args.log_level,
+                                   access_log=False, server_header=False)
+    if args.workers > 1:
+        # our own supervisor: the workers share the listening socket and split its connections evenly
+        # (uvicorn's lets the first worker to wake take a whole burst of keep-alive connections)
+        from ..server.balance import serve_workers
+
+        config = uvicorn.Config("guardline.server.app:app_from_env", workers=args.workers, **options)
+        return serve_workers(config, args.workers)
+    uvicorn.run("guardline.server.app:app_from_env", **options)
     return 0
