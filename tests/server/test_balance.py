@@ -20,8 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
+from uvicorn.config import STARTUP_FAILURE
 
-from guardline.server.balance import AcceptShare, BalancedListener
+from guardline.server.balance import AcceptShare, BalancedListener, serve_workers
 
 SECRET_HEX = "cd" * 32
 
@@ -217,6 +218,16 @@ def test_serve_with_two_workers_answers_checks_and_stops_cleanly_on_sigterm(tmp_
         with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
             answers = [client.post(url + "/v1/check", json=body) for _ in range(20)]
         assert {r.status_code for r in answers} == {200}, answers[0].text
+
+        # a worker that dies is replaced, and the gateway goes on answering
+        children = _children(proc.pid)
+        assert len(children) >= 2
+        os.kill(children[-1], signal.SIGKILL)
+        _wait_for(lambda: children[-1] not in _children(proc.pid) and len(_children(proc.pid)) >= 2, 30)
+        with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+            answers = [client.post(url + "/v1/check", json=body) for _ in range(10)]
+        assert {r.status_code for r in answers} == {200}, answers[0].text
+
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
@@ -226,3 +237,28 @@ def test_serve_with_two_workers_answers_checks_and_stops_cleanly_on_sigterm(tmp_
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def _children(pid: int) -> list[int]:
+    """Worker processes (the supervisor's children that are not multiprocessing's resource tracker)."""
+    try:
+        pids = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pytest.skip("needs Linux /proc to find the worker processes")
+    workers = []
+    for p in pids:
+        try:
+            if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text(errors="replace"):
+                workers.append(p)
+        except OSError:
+            continue  # it just exited
+    return workers
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor_with_the_startup_failure_code() -> None:
+    import uvicorn
+
+    config = uvicorn.Config("guardline.no_such_module:app", port=0, workers=2, log_level="critical")
+    started = time.monotonic()
+    assert serve_workers(config, 2, grace_s=5) == STARTUP_FAILURE
+    assert time.monotonic() - started < 30

@@ -37,7 +37,7 @@ from uvicorn.config import STARTUP_FAILURE
 
 __all__ = ["AcceptShare", "BalancedListener", "BalancedServer", "serve_workers"]
 
-logger = logging.getLogger("guardline.serve")
+logger = logging.getLogger("uvicorn.error")  # where uvicorn reports its own workers
 
 _RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
@@ -54,7 +54,8 @@ class AcceptShare:
             raise ValueError("workers must be at least 1")
         ctx = multiprocessing.get_context("spawn")
         self.counts = ctx.RawArray(ctypes.c_long, workers)
-        self.live = ctx.RawArray(ctypes.c_byte, workers)
+        self.live = ctx.RawArray(ctypes.c_byte, workers)      # accepting now
+        self.started = ctx.RawArray(ctypes.c_byte, workers)   # this slot's process finished startup
 
     @property
     def workers(self) -> int:
@@ -225,6 +226,7 @@ class BalancedServer(uvicorn.Server):
         loop = asyncio.get_running_loop()
         self.share.counts[self.slot] = 0
         self.share.live[self.slot] = 1
+        self.share.started[self.slot] = 1
         self.servers = [BalancedListener(loop, sock, create_protocol, self.share, self.slot,  # type: ignore[misc]
                                          ssl_context=config.ssl, backlog=config.backlog)
                         for sock in sockets]
@@ -246,8 +248,10 @@ def _worker(config: uvicorn.Config, sock: socket.socket, share: AcceptShare, slo
 def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0) -> int:
     """Run ``workers`` processes of ``config``'s app on one socket until SIGINT or SIGTERM.
 
-    A worker that dies is restarted (at most once a second); one that fails to start stops them all,
-    and the exit status is then uvicorn's startup-failure code. Returns the exit status.
+    A worker that dies after it started is restarted (at most once a second); one that exits before
+    it finished starting (the app does not load, its startup fails) stops them all, since its
+    replacement would fail the same way, and the exit status is then uvicorn's startup-failure code.
+    Returns the exit status.
     """
     sock = config.bind_socket()
     share = AcceptShare(workers)
@@ -257,6 +261,7 @@ def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0
     stop = threading.Event()
 
     def start(slot: int) -> None:
+        share.started[slot] = 0
         proc = ctx.Process(target=_worker, args=(config, sock, share, slot), name=f"guardline-worker-{slot}")
         proc.start()
         procs[slot] = proc
@@ -276,8 +281,9 @@ def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0
                 if proc.is_alive():
                     continue
                 share.live[slot] = 0
-                if proc.exitcode == STARTUP_FAILURE:
-                    logger.error("worker %d failed to start; stopping", proc.pid)
+                if not share.started[slot]:
+                    logger.error("worker %d exited with code %s before it started; stopping",
+                                 proc.pid, proc.exitcode)
                     status = STARTUP_FAILURE
                     stop.set()
                     break
