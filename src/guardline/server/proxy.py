@@ -2,7 +2,9 @@
 
 1. The newest user message, when it is new this turn (no assistant message after it), is checked as
    INBOUND; the upstream receives the verdict's text (original, redacted or the inbound fallback).
-2. The request goes to ``GUARDLINE_UPSTREAM_URL`` + ``/chat/completions`` with ``stream`` off.
+2. The request goes to ``GUARDLINE_UPSTREAM_URL`` + ``/chat/completions`` with ``stream`` off, through
+   the gateway's keep-alive ``UpstreamClient`` (``upstream.py``; httpx only when an ``HTTP(S)_PROXY``
+   from the environment applies to that URL).
 3. Every choice's text is checked as OUTBOUND, grounded on the system and tool messages (and on the
    extension field ``guardline.grounding``); the reply carries the verdict's text (original, redacted
    or the policy's fallback) and a ``guardline`` field with the verdicts.
@@ -36,6 +38,7 @@ from .body import json_body
 from .errors import ERROR_RESPONSES, ApiError
 from .gateway import Gateway
 from .models import inline_schema
+from .upstream import UpstreamClient, UpstreamError
 
 __all__ = ["router"]
 
@@ -156,7 +159,7 @@ async def chat_completions(request: Request,
         pending = None
 
     try:
-        upstream = await _call_upstream(gw, body)
+        upstream = await _call_upstream(request, gw, body)
     finally:
         if pending is not None:
             inbound = await gw.finish_check(pending)
@@ -187,23 +190,35 @@ async def chat_completions(request: Request,
     return JSONResponse(upstream, headers=headers)
 
 
-async def _call_upstream(gw: Gateway, body: dict[str, Any]) -> dict[str, Any]:
+async def _call_upstream(request: Request, gw: Gateway, body: dict[str, Any]) -> dict[str, Any]:
     url = gw.settings.upstream_url.rstrip("/") + "/chat/completions"  # type: ignore[union-attr]
     headers = {"content-type": "application/json"}
     if gw.settings.upstream_api_key:
         headers["authorization"] = f"Bearer {gw.settings.upstream_api_key}"
+    content = json.dumps(body).encode()
+    client: UpstreamClient | None = getattr(request.app.state, "upstream", None)
+    if client is None:  # an HTTP(S)_PROXY from the environment applies: httpx knows how to use it
+        try:
+            resp = await gw.client().post(url, content=content, headers=headers,
+                                          timeout=gw.settings.upstream_timeout_s)
+        except httpx.HTTPError as exc:
+            raise ApiError(502, "upstream_error", f"upstream unreachable: {type(exc).__name__}") from None
+        status, raw = resp.status_code, resp.content
+    else:
+        try:
+            reply = await client.request("POST", url, content=content, headers=headers,
+                                         timeout=gw.settings.upstream_timeout_s)
+        except UpstreamError as exc:
+            raise ApiError(502, "upstream_error", f"upstream unreachable: {type(exc).__name__}") from None
+        status, raw = reply.status, reply.content
+    if status >= 400:
+        if status in (400, 413, 422):  # the client's request was wrong: say so
+            raise ApiError(status, "upstream_rejected",
+                           f"the upstream refused the request ({status}): "
+                           f"{raw[:1200].decode('utf-8', errors='replace')[:300]}")
+        raise ApiError(502, "upstream_error", f"the upstream answered {status}")
     try:
-        resp = await gw.client().post(url, content=json.dumps(body), headers=headers,
-                                      timeout=gw.settings.upstream_timeout_s)
-    except httpx.HTTPError as exc:
-        raise ApiError(502, "upstream_error", f"upstream unreachable: {type(exc).__name__}") from None
-    if resp.status_code >= 400:
-        if resp.status_code in (400, 413, 422):  # the client's request was wrong: say so
-            raise ApiError(resp.status_code, "upstream_rejected",
-                           f"the upstream refused the request ({resp.status_code}): {resp.text[:300]}")
-        raise ApiError(502, "upstream_error", f"the upstream answered {resp.status_code}")
-    try:
-        data = resp.json()
+        data = json.loads(raw)
     except ValueError:
         raise ApiError(502, "upstream_error", "the upstream reply is not JSON") from None
     if not isinstance(data, dict):
