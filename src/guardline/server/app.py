@@ -28,6 +28,7 @@ from .gateway import Gateway
 from .keystore import KeyStore
 from .limits import BodyLimit
 from .metrics import MetricsSink
+from .upstream import UpstreamClient, env_proxy_applies
 
 __all__ = ["DEFAULT_DATABASE", "DEFAULT_STATE", "app_from_env", "create_app"]
 
@@ -100,12 +101,18 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         gateway.http = httpx.AsyncClient(limits=httpx.Limits(max_connections=256,
                                                              max_keepalive_connections=64))
+        # the proxy's upstream calls: a lean keep-alive client (httpx where an env proxy applies)
+        app.state.upstream = None if env_proxy_applies(settings.upstream_url) else UpstreamClient(
+            max_connections=256, max_keepalive=64, user_agent=f"guardline/{__version__}")
         if monitoring is not None:
             monitoring.monitor.start()
             monitoring.start_probes(gateway.guard)
         try:
             yield
         finally:
+            if app.state.upstream is not None:
+                await app.state.upstream.aclose()
+                app.state.upstream = None
             await gateway.http.aclose()
             gateway.http = None
             for resource in reversed(gateway.owned):
