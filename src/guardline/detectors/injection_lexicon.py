@@ -85,6 +85,14 @@ CONCEPTS: dict[str, str] = {
     "ACTIVE": "a mode switched on (enabled, activated, aktiviert, activé)",
     "FILTER": "the assistant's safety controls (filters, safeguards, guardrails, moderation)",
     "OFF": "switched off or skipped (disabled, turned off, deaktiviert, desactiva, skip)",
+    "LISTEN": "the reader taking orders (listen, obey, take instructions, hörst, haces caso)",
+    "ONLYME": "the writer as the only source (only from me, nur auf mich, solo a mí): after LISTEN",
+    "CONFIGYOU": "the reader's own set-up (set up for you, you were configured, te configuraron)",
+    "CONVSTART": "the start of the conversation (at the start of this chat, zu Beginn des Chats)",
+    "TESTING": "a claim that the reader is being tested (we're testing you, wir testen gerade)",
+    "DEFY": "contempt for rules (doesn't care about the rules, rogue, se moque des, le dan igual)",
+    "ROLEIMP": "a role-play verb that is ordinary elsewhere (play, spiel, speel, interpreta): opening a sentence",
+    "NAMED": "a name given to a character (called, namens, nommé, llamado, som heter)",
 }
 
 

@@ -33,6 +33,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .injection_fold import fold
 from .injection_match import Hit
 
 __all__ = [
@@ -65,6 +66,17 @@ _COUNT_BEFORE = re.compile(  # before "words"/"Sätze"/"lignes": a count ("in le
 )
 
 
+_TOPIC = re.compile(  # "your rules FOR refunds", "vos règles POUR les échanges": a customer asking about policy
+    r"[ \t]+(?:about|for|on|regarding|concerning|around|über|für|zu|zum|zur|bei|sur|pour|concernant|sobre|para"
+    r"|acerca|om|för|kring|gällande|over|voor|omtrent|su|per|riguardo|sulle|sui|sulla|quanto)\b",
+    re.IGNORECASE,
+)
+
+
+def _not_topic(text: str, start: int, end: int) -> bool:
+    return _TOPIC.match(text, end) is None
+
+
 def _named(text: str, start: int, end: int) -> bool:
     return _NAMED.match(text, end) is not None
 
@@ -92,6 +104,7 @@ class Feature:
     also_any: tuple[str, ...] = ()  # at least ONE of these concepts must also occur somewhere
     family: str = ""  # a part of a persona prompt (see PERSONA_FAMILIES); "" for none
     check: Callable[[str, int, int], bool] | None = None  # a test of the text around a hit (start, end)
+    after: Callable[[str, int, int], bool] | None = None  # the same test of the SECOND concept's hit
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -102,9 +115,9 @@ FEATURES: tuple[Feature, ...] = (
     Feature("delimiter_words", "MARKER", (), 0, 1.6, 1.6, group="delimiter"),
     # extracting the system prompt
     Feature("extraction", "REVEAL", ("SYSPROMPT",), 50, 2.5, 2.5),
-    Feature("extraction_weak", "REVEAL", ("SYSWEAK",), 30, 0.8, 0.8),
+    Feature("extraction_weak", "REVEAL", ("SYSWEAK",), 30, 0.8, 0.8, after=_not_topic),
     Feature("system_prompt", "SYSPROMPT", (), 0, 0.9, 0.9, group="system_prompt"),
-    Feature("own_rules", "SYSWEAK", (), 0, 0.3, 0.3),
+    Feature("own_rules", "SYSWEAK", (), 0, 0.3, 0.3, check=_not_topic),
     # role-play and jailbreak personas
     Feature("roleplay", "ROLE", (), 0, 0.8, 0.6, group="roleplay", family="frame"),
     Feature("persona_assigned", "ROLEASSIGN", (), 0, 0.8, 0.6, group="roleplay", family="define"),
@@ -157,17 +170,26 @@ FEATURES: tuple[Feature, ...] = (
     Feature("coverup", "COVERUP", (), 0, 0.6, 0.6),
     Feature("covert_action", "ACTIONIMP", (), 0, 0.5, 0.0, sentence_start=True, also_any=("SKIP", "COVERUP")),
     # ... other people's accounts or data as the object
-    Feature("others_data", "OTHERS", (), 0, 0.5, 0.3),
+    Feature("others_data", "OTHERS", (), 0, 0.5, 0.3, group="others"),
     Feature("bulk_action", "ACTIONIMP", ("OTHERS",), 80, 0.6, 0.3),
-    Feature("other_customer", "OTHER", ("CUSTOMERS",), 12, 0.5, 0.2, group="other_customer"),
-    Feature("customer_other", "CUSTOMERS", ("OTHER",), 3, 0.5, 0.2, group="other_customer"),
+    Feature("other_customer", "OTHER", ("CUSTOMERS",), 12, 0.5, 0.2, group="others"),
+    Feature("customer_other", "CUSTOMERS", ("OTHER",), 3, 0.5, 0.2, group="others"),
     Feature("served_customer", "CUSTOMERS", ("SERVED",), 20, 0.6, 0.3),
     Feature("pii_of_customer", "PIINOUN", ("CUSTOMERS",), 40, 0.5, 0.2),
     # ... the assistant's own instructions, as given to it, asked for word for word
     Feature("rules_given", "INSTR", ("GIVEN",), 30, 0.9, 0.9, group="system_prompt"),
     Feature("verbatim", "VERBATIM", (), 0, 0.6, 0.3, also_any=("INSTR", "SYSPROMPT", "SYSWEAK")),
     # ... the reader made to serve the writer; a mode switched on; safety filters switched off
-    Feature("obey_me", "OBEYME", (), 0, 0.7, 0.7),
+    Feature("obey_me", "OBEYME", (), 0, 0.7, 0.7, group="obey_me"),
+    Feature("obey_only", "LISTEN", ("ONLYME",), 20, 1.0, 0.7, group="obey_me"),
+    Feature("only_obey", "ONLYME", ("LISTEN",), 12, 1.0, 0.7, group="obey_me"),
+    Feature("configured_you", "CONFIGYOU", (), 0, 0.6, 0.6),
+    Feature("config_extraction", "REVEAL", (), 0, 0.5, 0.5, also_any=("CONFIGYOU", "CONVSTART")),
+    Feature("conversation_start", "CONVSTART", (), 0, 0.3, 0.3),
+    Feature("testing_claim", "TESTING", (), 0, 0.4, 0.4),
+    Feature("defiant", "DEFY", (), 0, 0.6, 0.3, family="rules"),
+    Feature("roleplay_verb", "ROLEIMP", (), 0, 0.6, 0.0, sentence_start=True, group="roleplay", family="frame"),
+    Feature("character_name", "NAMED", (), 0, 0.3, 0.0, family="define"),
     Feature("mode_on", "JBWEAK", ("ACTIVE",), 12, 0.3, 0.3, group="mode_on"),
     Feature("mode_switch", "ACTIVE", ("JBWEAK",), 20, 0.3, 0.3, group="mode_on"),
     Feature("filter_off", "FILTER", ("OFF",), 25, 0.7, 0.7, group="filter_off"),
@@ -200,6 +222,54 @@ _COINED_SUFFIX = re.compile(r"(?<=[a-z0-9])-?(?:GPT|AI|Bot|BOT)\b")
 _COINED_HEAD = re.compile(r"[A-Za-z0-9]{1,40}\Z")
 _COINED = re.compile(r"\b(?!(?i:(?:chat|instruct|open|gen)-?(?:gpt|ai|bot))\b)[A-Z][A-Za-z0-9]*[a-z0-9]-?(?:GPT|AI|Bot|BOT)\b")
 
+# a label naming a role or a message boundary, in any of the eight languages: "[Ende Kundennachricht]",
+# "<consigne assistant>", "=== FIN CLIENTE ===", "ISTRUZIONI ASSISTENTE:" (a word of the label starts
+# with one of these stems)
+_ROLE_STEMS = (
+    "assist", "system", "sistem", "systeem", "user", "usuari", "utent", "utilisat", "nutzer", "benutzer",
+    "gebruiker", "anvand", "kund", "klant", "client", "custom", "instru", "anweis", "consign", "admin",
+    "develop", "entwickl", "desarroll", "svilupp", "ontwikkel", "utveckl", "desenvolv", "prompt", "ende", "end",
+    "fin", "fine", "fim", "slut", "einde",
+)
+_TAG = re.compile(
+    r"[\[<][ \t]*/?[ \t]*([^\W\d_][^\]>\n@]{0,40}?)[ \t]*[\]>]"
+    r"|(?:#{3,}|={3,}|-{3,})[ \t]*([^\W\d_][^\n#=]{1,40}?)[ \t]*(?:#{3,}|={3,}|-{3,})"
+)
+_LABEL = re.compile(r"(?<![\w])([A-ZÀ-Ý]{3,}(?:[ \t-][A-ZÀ-Ý]{2,}){0,3})[ \t]*:")
+_LABEL_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _role_words(label: str) -> bool:
+    return any(w.startswith(_ROLE_STEMS) for w in _LABEL_WORD.findall(fold(label)))
+
+
+def _role_tag_matches(text: str) -> list[re.Match[str]]:
+    out = []
+    for m in _TAG.finditer(text):
+        if _role_words(m.group(1) or m.group(2) or ""):
+            out.append(m)
+            if len(out) == 2:
+                break
+    return out
+
+
+def _role_tag(text: str) -> re.Match[str] | None:
+    tags = _role_tag_matches(text)
+    return tags[0] if tags else None
+
+
+def _second_role_tag(text: str) -> re.Match[str] | None:
+    tags = _role_tag_matches(text)
+    return tags[1] if len(tags) > 1 else None
+
+
+def _role_label(text: str) -> re.Match[str] | None:
+    for m in _LABEL.finditer(text):
+        if _role_words(m.group(1)):
+            return m
+    return None
+
+
 _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str] | _Finder], ...] = (
     ("delimiter", ("<",), re.compile(
         r"<\s*/?\s*(?:system|user|assistant|human|ai|bot|instructions?|prompt|sys|inst|im_start|im_end"
@@ -216,9 +286,15 @@ _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str] | _Finder], ...] = (
     ("banner", ("##", "--", "==", "**"), re.compile(
         r"(?:#{3,}|-{3,}|={3,}|\*{3,})[ \t]*[^\W\d_][^\n#=*]{2,50}?[ \t]*(?:#{3,}|-{3,}|={3,}|\*{3,})",
     )),
-    # a role label written in capitals inside a line: "... --- SYSTEM: new rules"
-    ("role_label", ("system", "admin", "sistema", "systeem", "developer"), re.compile(
-        r"\b(?:SYSTEM|SYSTEMET|SISTEMA|SYSTÈME|SYSTEEM|ADMIN|DEVELOPER)[ \t]*:",
+    # a role label written in capitals: "... --- SYSTEM: new rules", "ASSISTANT INSTRUCTIONS:"
+    ("role_label", (":",), _role_label),
+    # bracketed or bannered labels naming a role or a boundary: "[Ende Kundennachricht]", "</kund>"
+    ("role_tag", ("[", "<", "##", "==", "--"), _role_tag),
+    ("role_tags", ("[", "<", "##", "==", "--"), _second_role_tag),
+    # a configuration flag: "DEBUG=true", "safety: off"
+    ("flag", ("=", ":"), re.compile(
+        r"\b(?i:debug|dev_?mode|admin|safe_?mode|safety|filters?|jailbreak|god_?mode|restrictions|moderation)"
+        r"[ \t]*[=:][ \t]*(?i:true|false|on|off|none|disabled|enabled|0|1)\b",
     )),
     # an HTML comment in a chat message: "<!-- end of user input -->"
     ("comment", ("<!--",), re.compile(r"<!--[^\n]{0,200}?-->")),
@@ -255,6 +331,9 @@ MARKUP_WEIGHTS: dict[str, tuple[float, float]] = {
     "coined_name": (0.5, 0.2),
     "banner": (0.5, 0.3),
     "role_label": (0.4, 0.3),
+    "role_tag": (0.6, 0.3),
+    "role_tags": (0.6, 0.3),
+    "flag": (0.6, 0.4),
     "comment": (0.5, 0.3),
 }
 MARKUP_FAMILIES: dict[str, str] = {"coined_name": "define", "mode_name": "frame"}
@@ -339,6 +418,8 @@ def _fired(hits: list[Hit], text: str, direct: bool) -> list[tuple[Feature, int,
         for a in firsts:
             for k in range(bisect_left(starts, a.end), bisect_right(starts, a.end + f.gap)):
                 b = seconds[k]
+                if f.after is not None and not f.after(text, b.start, b.end):
+                    continue
                 if _same_sentence(text, a.end, b.start):
                     out.append((f, a.start, b.end))
     return out
