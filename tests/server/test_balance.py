@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,24 @@ def _listening_socket() -> socket.socket:
     return sock
 
 
+@contextmanager
+def _two_workers(loop_kind: str = "asyncio") -> Iterator[tuple[socket.socket, AcceptShare, list[Any]]]:
+    ctx = multiprocessing.get_context("spawn")
+    sock = _listening_socket()
+    share = AcceptShare(2)
+    workers = [ctx.Process(target=_worker, args=(sock, share, slot, loop_kind), daemon=True) for slot in (0, 1)]
+    for w in workers:
+        w.start()
+    try:
+        _wait_for(lambda: share.live[0] and share.live[1])
+        yield sock, share, workers
+    finally:
+        for w in workers:
+            w.kill()
+            w.join()
+        sock.close()
+
+
 def _pid_of(conn: socket.socket) -> int:
     data = b""
     while not data.endswith(b"\n"):
@@ -78,14 +98,7 @@ def _wait_for(predicate: Any, timeout: float = 10.0) -> None:
 def test_a_burst_of_connections_is_split_evenly_and_counts_return_to_zero(loop_kind: str) -> None:
     if loop_kind == "uvloop":
         pytest.importorskip("uvloop")
-    ctx = multiprocessing.get_context("spawn")
-    sock = _listening_socket()
-    share = AcceptShare(2)
-    workers = [ctx.Process(target=_worker, args=(sock, share, slot, loop_kind), daemon=True) for slot in (0, 1)]
-    for w in workers:
-        w.start()
-    try:
-        _wait_for(lambda: share.live[0] and share.live[1])
+    with _two_workers(loop_kind) as (sock, share, workers):
         address = sock.getsockname()
         for _ in range(3):  # three bursts, each opened all at once as a load generator does
             conns = [socket.create_connection(address) for _ in range(16)]
@@ -96,22 +109,10 @@ def test_a_burst_of_connections_is_split_evenly_and_counts_return_to_zero(loop_k
             for c in conns:
                 c.close()
             _wait_for(lambda: list(share.counts) == [0, 0])  # connection_lost gives each count back
-    finally:
-        for w in workers:
-            w.kill()
-            w.join()
-        sock.close()
 
 
 def test_new_connections_go_to_the_worker_that_holds_fewer() -> None:
-    ctx = multiprocessing.get_context("spawn")
-    sock = _listening_socket()
-    share = AcceptShare(2)
-    workers = [ctx.Process(target=_worker, args=(sock, share, slot, "asyncio"), daemon=True) for slot in (0, 1)]
-    for w in workers:
-        w.start()
-    try:
-        _wait_for(lambda: share.live[0] and share.live[1])
+    with _two_workers() as (sock, share, _):
         address = sock.getsockname()
         conns = [socket.create_connection(address) for _ in range(8)]
         pids = [_pid_of(c) for c in conns]
@@ -126,11 +127,6 @@ def test_new_connections_go_to_the_worker_that_holds_fewer() -> None:
         assert [_pid_of(c) for c in more] == [first] * kept
         for c in conns + more:
             c.close()
-    finally:
-        for w in workers:
-            w.kill()
-            w.join()
-        sock.close()
 
 
 def test_a_peer_that_never_accepts_delays_a_connection_by_the_patience_only() -> None:
