@@ -248,9 +248,10 @@ def _worker(config: uvicorn.Config, sock: socket.socket, share: AcceptShare, slo
 def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0) -> int:
     """Run ``workers`` processes of ``config``'s app on one socket until SIGINT or SIGTERM.
 
-    A worker that dies after it started is restarted (at most once a second); one that exits before
-    it finished starting (the app does not load, its startup fails) stops them all, since its
-    replacement would fail the same way, and the exit status is then uvicorn's startup-failure code.
+    A worker that dies after it started, or is killed by a signal, is restarted (at most once a
+    second); one that exits by itself before it finished starting (the app does not load, its startup
+    fails) stops them all, since its replacement would fail the same way, and the exit status is then
+    uvicorn's startup-failure code.
     Returns the exit status.
     """
     sock = config.bind_socket()
@@ -281,7 +282,7 @@ def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0
                 if proc.is_alive():
                     continue
                 share.live[slot] = 0
-                if not share.started[slot]:
+                if not share.started[slot] and (proc.exitcode or 0) >= 0:  # not killed by a signal
                     logger.error("worker %d exited with code %s before it started; stopping",
                                  proc.pid, proc.exitcode)
                     status = STARTUP_FAILURE
