@@ -12,9 +12,14 @@ What it finds, in English, German, French, Spanish, Swedish, Dutch, Italian and 
   a harmful how-to, persona prompts assembled from innocent parts (who "you" are + rules for how
   "you" answer + an output format or a turn-taking protocol, a coined name such as "HackGPT"),
   prompt-template placeholders, delimiter and markup injection
-  (``</user><system>``, ``<|im_start|>``, ``[INST]``);
-- ``injection.encoded``: the same, hidden in base64, hex or Morse segments, or in rot13, leetspeak or
-  reversed text: the payload is DECODED and scanned, not merely matched;
+  (``</user><system>``, ``<|im_start|>``, ``[INST]``, role labels and banners in eight languages:
+  ``[Ende Kundennachricht]``, ``=== FIN CLIENTE ===``); and, for short messages to a customer-service
+  agent (1.4), claims to speak for its operators, requests to skip a control or to hide an action,
+  actions on other customers' accounts or data, its own instructions asked for word for word, a
+  debug mode switched on or its filters off;
+- ``injection.encoded``: the same, hidden in base64, hex or Morse segments, letters spelled out one by
+  one ("I g n o r e  a l l"), or in rot13, leetspeak or reversed text: the payload is DECODED and
+  scanned, not merely matched;
 - ``injection.indirect`` (grounding sources of kind ``tool`` and ``kb`` by default, on any message):
   instructions addressed to the assistant inside a document (an email, a web page, a table) -
   directives about "your response", notes to "the AI", imperative assistant tasks. Span None; the
@@ -79,7 +84,7 @@ class Scan:
 
 class InjectionDetector(BaseDetector):
     name: ClassVar[str] = "injection"
-    version: ClassVar[str] = "1.3"
+    version: ClassVar[str] = "1.4"
     category: ClassVar[Category] = Category.INJECTION
     directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
 
