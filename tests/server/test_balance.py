@@ -7,12 +7,14 @@ answers with its process id, and the test counts whose id each of a burst of con
 from __future__ import annotations
 
 import asyncio
+import http.client
 import multiprocessing
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -174,6 +176,70 @@ def test_accept_share_compares_live_workers_only() -> None:
     assert share.may_accept(2)
     with pytest.raises(ValueError, match="at least 1"):
         AcceptShare(0)
+
+
+def _uvicorn_worker(sock: socket.socket, share: AcceptShare, slot: int) -> None:
+    import uvicorn
+
+    from guardline.server.balance import BalancedServer
+
+    config = uvicorn.Config("balance_app:app", log_level="critical", workers=2, http="httptools")
+    BalancedServer(config, share, slot).run(sockets=[sock])
+
+
+def test_a_worker_that_starts_late_gets_its_share_of_open_keep_alive_connections() -> None:
+    pytest.importorskip("httptools")
+    ctx = multiprocessing.get_context("spawn")
+    sock = _listening_socket()
+    share = AcceptShare(2)
+    first = ctx.Process(target=_uvicorn_worker, args=(sock, share, 0), daemon=True)
+    late = ctx.Process(target=_uvicorn_worker, args=(sock, share, 1), daemon=True)
+    first.start()
+    host, port = sock.getsockname()
+    conns = [http.client.HTTPConnection(host, port, timeout=10) for _ in range(8)]
+    stop = threading.Event()
+    last: dict[int, int] = {}
+    errors: list[str] = []
+
+    def client(i: int) -> None:
+        while not stop.is_set():
+            try:
+                conns[i].request("GET", "/")
+                response = conns[i].getresponse()
+                last[i] = int(response.read())
+                if response.getheader("connection", "").lower() == "close":
+                    conns[i].close()  # the next request opens a new connection
+            except Exception as exc:  # any failure of a request is what this test counts
+                errors.append(repr(exc))
+                conns[i].close()
+
+    try:
+        _wait_for(lambda: share.live[0])
+        threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(8)]
+        for t in threads:
+            t.start()
+        _wait_for(lambda: len(last) == 8)
+        assert set(last.values()) == {first.pid}  # the only worker took every connection
+        late.start()
+        _wait_for(lambda: share.live[1])
+        _wait_for(lambda: abs(share.counts[0] - share.counts[1]) <= 1, timeout=15)
+        last.clear()
+        _wait_for(lambda: len(last) == 8)
+        split = Counter(last.values())
+        assert set(split) == {first.pid, late.pid} and max(split.values()) <= 5, split
+        stop.set()
+        for t in threads:
+            t.join(10)
+        assert errors == []  # connections were handed over between requests, none cut off
+    finally:
+        stop.set()
+        for w in (first, late):
+            if w.pid is not None:
+                w.kill()
+                w.join()
+        for c in conns:
+            c.close()
+        sock.close()
 
 
 def _free_port() -> int:

@@ -8,6 +8,7 @@ store (``GUARDLINE_STATE_URL``, default ``sqlite:///guardline-state.db``) and th
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -107,6 +108,10 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
         if monitoring is not None:
             monitoring.monitor.start()
             monitoring.start_probes(gateway.guard)
+        # what startup built (policy, detector tables, compiled patterns) lives as long as the process:
+        # out of the collector's sight, a full collection scans only what requests leave behind
+        # (seen here: 70-130 ms pauses under load before, on the event loop of a worker)
+        gc.freeze()
         try:
             yield
         finally:

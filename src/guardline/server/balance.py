@@ -12,6 +12,13 @@ later, and accepts anyway once a connection has waited ``patience_s`` (a busy or
 strands a client). Sockets are handed to the event loop with ``connect_accepted_socket``, so uvicorn's
 own protocol serves them as before; only the accept step and the supervisor (:func:`serve_workers`:
 start, restart a worker that dies, stop all on SIGINT/SIGTERM) are ours.
+
+Keep-alive connections outlive the moment they were accepted: a worker that started late or was
+restarted would idle while its peers keep theirs. So a worker that holds two or more connections
+above its least loaded peer sheds half the difference, a few times a second: it answers a request in
+flight, whose response has not started yet, with ``Connection: close``, and the client's next
+connection is accepted by a peer. Nothing in flight is cut off, and an idle connection is never closed
+(a client could be sending on it at that moment).
 """
 
 from __future__ import annotations
@@ -66,6 +73,11 @@ class AcceptShare:
         mine = self.counts[slot]
         return all(mine <= self.counts[i] for i in range(len(self.counts)) if i != slot and self.live[i])
 
+    def surplus(self, slot: int) -> int:
+        """How many connections ``slot`` should hand over: half its lead on the least loaded live peer."""
+        peers = [self.counts[i] for i in range(len(self.counts)) if i != slot and self.live[i]]
+        return max(0, (self.counts[slot] - min(peers)) // 2) if peers else 0
+
 
 class _Release:
     """Gives a connection's count back once, whichever of the two paths that end it comes first."""
@@ -91,6 +103,7 @@ class BalancedListener:
     patience_s = 0.02  # a connection waits at most this long for a less loaded worker
     retry_s = 0.001    # how soon a worker that stepped back looks again
     burst = 64         # connections accepted per wake-up at most
+    rebalance_s = 0.25  # how often a worker compares its connections with its peers'
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket,
                  protocol_factory: Callable[[], asyncio.BaseProtocol], share: AcceptShare, slot: int,
@@ -106,9 +119,11 @@ class BalancedListener:
         self._armed = False
         self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._protocols: set[asyncio.BaseProtocol] = set()
         sock.setblocking(False)
         sock.listen(backlog)  # uvicorn binds without listening (its event loop's server listens)
         self._arm()
+        self._rebalancer = loop.call_later(self.rebalance_s, self._rebalance)
 
     @property
     def sockets(self) -> tuple[socket.socket, ...]:
@@ -181,9 +196,11 @@ class BalancedListener:
 
             def connection_lost(exc: Exception | None) -> None:
                 release()
+                self._protocols.discard(proto)
                 lost(exc)
 
             proto.connection_lost = connection_lost  # type: ignore[method-assign]
+            self._protocols.add(proto)
             return proto
 
         try:
@@ -193,8 +210,37 @@ class BalancedListener:
             conn.close()
             logger.debug("connection dropped before it was served: %s", exc)
 
+    def _rebalance(self) -> None:
+        if self._closed:
+            return
+        try:
+            surplus = self._share.surplus(self._slot)
+            if surplus:
+                self.shed(surplus)
+        finally:
+            self._rebalancer = self._loop.call_later(self.rebalance_s, self._rebalance)
+
+    def shed(self, n: int) -> int:
+        """Mark up to ``n`` connections to close after the response now being prepared on each.
+
+        Only a request whose response has not started can still say ``Connection: close``
+        (uvicorn's cycle: ``keep_alive`` is read when the response starts). Returns how many.
+        """
+        marked = 0
+        for proto in self._protocols:
+            if marked >= n:
+                break
+            cycle = getattr(proto, "cycle", None)
+            if (cycle is None or getattr(cycle, "response_started", True)
+                    or getattr(cycle, "response_complete", True) or not getattr(cycle, "keep_alive", False)):
+                continue
+            cycle.keep_alive = False
+            marked += 1
+        return marked
+
     def close(self) -> None:
         self._closed = True
+        self._rebalancer.cancel()
         self._disarm()
 
     async def wait_closed(self) -> None:
