@@ -277,9 +277,15 @@ def test_serve_with_two_workers_answers_checks_and_stops_cleanly_on_sigterm(tmp_
             except httpx.HTTPError:
                 time.sleep(0.2)
         body = {"direction": "outbound", "conversation_id": "c1", "text": "Your order ships on Monday."}
-        with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
-            answers = [client.post(url + "/v1/check", json=body) for _ in range(20)]
+        auth = {"Authorization": f"Bearer {key}"}
+        # two keep-alive connections at once: one per worker, as the supervisor spreads them
+        with httpx.Client(headers=auth, timeout=10) as one, httpx.Client(headers=auth, timeout=10) as two:
+            answers = [client.post(url + "/v1/check", json=body) for _ in range(10) for client in (one, two)]
         assert {r.status_code for r in answers} == {200}, answers[0].text
+        # whichever worker a scrape reaches, /metrics counts the checks of both
+        for _ in range(6):
+            with httpx.Client(timeout=10) as scraper:
+                assert _checks_counted(scraper.get(url + "/metrics").text) == 20
 
         # a worker that dies is replaced, and the gateway goes on answering
         children = _children(proc.pid)
@@ -299,6 +305,11 @@ def test_serve_with_two_workers_answers_checks_and_stops_cleanly_on_sigterm(tmp_
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def _checks_counted(metrics: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith("guardline_checks_total{"))
 
 
 def _children(pid: int) -> list[int]:

@@ -6,7 +6,9 @@
 - ``guardline_alert_active{tenant, rule, agent, version}``: 1 while an alert fires
 - ``guardline_breaker_state{tenant, agent, version}``: 0 closed, 1 half-open, 2 open, 3 killed
 
-Pass the server's registry (``MetricsSink.registry``) so that ``/metrics`` shows them.
+Pass the server's registry (``MetricsSink.registry``) so that ``/metrics`` shows them. The windows
+live in the shared state store, so with several worker processes each gauge shows the value that a
+worker set last (``multiprocess_mode="mostrecent"``).
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ class MonitorGauges:
         self.enabled = True
         self.registry = registry if registry is not None else CollectorRegistry()
         self.messages = Gauge("guardline_window_messages", "Agent replies in the rolling window",
-                              ("tenant", "agent", "version", "channel", "window"), registry=self.registry)
+                              ("tenant", "agent", "version", "channel", "window"), registry=self.registry, multiprocess_mode="mostrecent")
         self.rate = Gauge("guardline_window_rate", "Share of agent replies in the rolling window",
-                          ("tenant", "agent", "version", "channel", "window", "metric"), registry=self.registry)
+                          ("tenant", "agent", "version", "channel", "window", "metric"), registry=self.registry, multiprocess_mode="mostrecent")
         self.alert = Gauge("guardline_alert_active", "1 while the alert fires",
-                           ("tenant", "rule", "agent", "version"), registry=self.registry)
+                           ("tenant", "rule", "agent", "version"), registry=self.registry, multiprocess_mode="mostrecent")
         self.breaker = Gauge("guardline_breaker_state", "0 closed, 1 half-open, 2 open, 3 killed",
-                             ("tenant", "agent", "version"), registry=self.registry)
+                             ("tenant", "agent", "version"), registry=self.registry, multiprocess_mode="mostrecent")
 
     def window(self, tenant: str, agent: str, version: str, channel: str, window: str,
                summary: dict[str, Any]) -> None:

@@ -30,13 +30,16 @@ import logging
 import multiprocessing
 import os
 import select
+import shutil
 import signal
 import socket
 import ssl
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -302,6 +305,7 @@ def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0
     """
     sock = config.bind_socket()
     share = AcceptShare(workers)
+    metrics_dir, own_metrics_dir = _metrics_dir()
     ctx = multiprocessing.get_context("spawn")
     procs: list[Any] = [None] * workers
     started_at = [0.0] * workers
@@ -328,6 +332,7 @@ def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0
                 if proc.is_alive():
                     continue
                 share.live[slot] = 0
+                _forget_live_gauges(proc.pid, metrics_dir)
                 if not share.started[slot] and (proc.exitcode or 0) >= 0:  # not killed by a signal
                     logger.error("worker %d exited with code %s before it started; stopping",
                                  proc.pid, proc.exitcode)
@@ -354,4 +359,34 @@ def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0
         sock.close()
         if config.uds and os.path.exists(config.uds):
             os.remove(config.uds)
+        if own_metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return status
+
+
+def _metrics_dir() -> tuple[str, bool]:
+    """The folder where the workers' Prometheus values meet (set before any worker starts).
+
+    An operator's own ``PROMETHEUS_MULTIPROC_DIR`` is used and emptied of earlier runs' value files,
+    as prometheus-client asks; otherwise a private temporary folder, removed at exit.
+    """
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for old in Path(given).glob("*.db"):
+            old.unlink(missing_ok=True)
+        return given, False
+    path = tempfile.mkdtemp(prefix="guardline-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path, True
+
+
+def _forget_live_gauges(pid: int | None, path: str) -> None:
+    if pid is None:
+        return
+    try:
+        from prometheus_client import multiprocess
+    except ImportError:  # pragma: no cover - prometheus-client is a server dependency
+        return
+    multiprocess.mark_process_dead(pid, path)

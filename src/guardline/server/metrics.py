@@ -5,18 +5,24 @@
 - ``guardline_check_duration_seconds{direction}`` (histogram of the check's own latency)
 
 Label values come partly from clients (agent version, finding types from plug-in detectors), so each
-label keeps at most ``max_values`` distinct values; later ones are counted under ``other``. With
-several worker processes each one exposes its own counters (scrape each, or run one worker per
-container).
+label keeps at most ``max_values`` distinct values; later ones are counted under ``other``.
+
+Several worker processes (``serve --workers N``) share one port, so a scrape reaches one of them at
+random: their supervisor sets ``PROMETHEUS_MULTIPROC_DIR`` before it starts them, prometheus-client
+then keeps every worker's values in files there, and ``render()`` sums the counters and histograms of
+all workers (dead ones included, so counters never go back) and shows each monitor gauge's most
+recent value.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from ..types import Message, Verdict
 
@@ -81,4 +87,8 @@ class MetricsSink:
         self._child(self.latency, direction).observe(verdict.latency_ms / 1000.0)
 
     def render(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # every worker's values, not this one's alone
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry)
         return generate_latest(self.registry)
