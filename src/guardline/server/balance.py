@@ -193,8 +193,11 @@ class BalancedListener:
         task.add_done_callback(self._tasks.discard)
 
     async def _connect(self, conn: socket.socket, release: _Release) -> None:
+        made: list[asyncio.BaseProtocol] = []
+
         def protocol() -> asyncio.BaseProtocol:
             proto = self._factory()
+            made.append(proto)
             lost = proto.connection_lost
 
             def connection_lost(exc: Exception | None) -> None:
@@ -210,6 +213,7 @@ class BalancedListener:
             await self._loop.connect_accepted_socket(protocol, sock=conn, ssl=self._ssl)
         except Exception as exc:  # e.g. a failed TLS handshake: the client's problem, not the server's
             release()
+            self._protocols.difference_update(made)
             conn.close()
             logger.debug("connection dropped before it was served: %s", exc)
 
