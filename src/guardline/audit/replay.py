@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -86,12 +86,12 @@ def _kind(old: Action, new: Action) -> str:
 
 
 def recorded_messages(store: AuditStore, crypto: AuditCrypto, *, tenant: str | None = None,
-                      since: float | None = None) -> tuple[int, Iterator[Recorded]]:
+                      since: float | None = None) -> tuple[int, Generator[Recorded, None, None]]:
     """(how many verdict events match, an iterator over them in chain order)."""
     with store.read() as rx:
         total = rx.replay_count(tenant, since)
 
-    def rows() -> Iterator[Recorded]:
+    def rows() -> Generator[Recorded, None, None]:
         deks: dict[tuple[str, str], bytes | None] = {}
         with store.read() as rx:
             for t, seq, entry_raw, key_id, ct in rx.replay_rows(tenant, since):

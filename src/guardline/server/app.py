@@ -130,9 +130,9 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
     app.add_middleware(CheckFastPath, gateway=gateway)          # inside BodyLimit: bodies stay capped
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
-    from . import check, conversations, customers, health, monitor_routes, proxy, send, webhooks
+    from . import check, conversations, customers, health, monitor_routes, proxy, replay, send, webhooks
 
-    for module in (check, customers, conversations, proxy, send, monitor_routes, health):
+    for module in (check, customers, conversations, replay, proxy, send, monitor_routes, health):
         app.include_router(module.router)
     app.include_router(webhooks.router)
     return app
