@@ -289,15 +289,15 @@ def cmd_ab(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def checks_done(url: str) -> int:
-    """Checks counted by the server's own /metrics (exact with one worker)."""
+    """Checks counted by the server's own /metrics (the sum over all workers)."""
     text = httpx.get(url + "/metrics", timeout=10).text
     return int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                    if line.startswith("guardline_checks_total{")))
 
 
 def cmd_memory(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """One worker (so /metrics counts every check); RSS sampled after ``--requests`` checks each."""
-    srv = Server(1, policy=args.policy, inline=args.inline[0])
+    """RSS of the server's processes (supervisor and workers) after ``--requests`` checks each."""
+    srv = Server(args.workers[0], policy=args.policy, inline=args.inline[0])
     rows = []
     try:
         for target in args.requests:
