@@ -335,3 +335,39 @@ def test_a_worker_that_cannot_start_stops_the_supervisor_with_the_startup_failur
     started = time.monotonic()
     assert serve_workers(config, 2, grace_s=5) == STARTUP_FAILURE
     assert time.monotonic() - started < 30
+
+
+def test_workers_shut_down_when_their_supervisor_is_killed_outright(tmp_path: Path) -> None:
+    proc, url = _serve(tmp_path, "--state", f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline and proc.poll() is None, "serve did not become healthy"
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2
+        _wait_for(lambda: len(_children(proc.pid)) >= 2 and all(Path(f"/proc/{w}").exists() for w in workers))
+        proc.kill()  # SIGKILL: the supervisor cannot stop them itself
+        proc.wait()
+
+        def gone(pid: int) -> bool:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                return True
+            return state == "Z"  # exited, waiting for init to reap it
+
+        _wait_for(lambda: all(gone(w) for w in workers), timeout=30)
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(url + "/healthz", timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()

@@ -256,12 +256,20 @@ class BalancedListener:
 
 
 class BalancedServer(uvicorn.Server):
-    """uvicorn's server, accepting through :class:`BalancedListener` on the sockets it is given."""
+    """uvicorn's server, accepting through :class:`BalancedListener` on the sockets it is given.
 
-    def __init__(self, config: uvicorn.Config, share: AcceptShare, slot: int) -> None:
+    With ``supervisor`` (its process id) the server also shuts down once that process is gone, so a
+    supervisor killed outright (SIGKILL, the OOM killer) leaves no workers serving on the port.
+    """
+
+    orphan_check_s = 1.0
+
+    def __init__(self, config: uvicorn.Config, share: AcceptShare, slot: int, *,
+                 supervisor: int | None = None) -> None:
         super().__init__(config)
         self.share = share
         self.slot = slot
+        self.supervisor = supervisor
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         if not sockets:
@@ -283,16 +291,26 @@ class BalancedServer(uvicorn.Server):
         self.servers = [BalancedListener(loop, sock, create_protocol, self.share, self.slot,  # type: ignore[misc]
                                          ssl_context=config.ssl, backlog=config.backlog)
                         for sock in sockets]
+        if self.supervisor is not None:
+            loop.call_later(self.orphan_check_s, self._check_supervisor, loop)
         self.started = True
+
+    def _check_supervisor(self, loop: asyncio.AbstractEventLoop) -> None:
+        if os.getppid() != self.supervisor:
+            logger.warning("supervisor %s is gone; worker %d shuts down", self.supervisor, os.getpid())
+            self.should_exit = True
+            return
+        loop.call_later(self.orphan_check_s, self._check_supervisor, loop)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.share.live[self.slot] = 0
         await super().shutdown(sockets)
 
 
-def _worker(config: uvicorn.Config, sock: socket.socket, share: AcceptShare, slot: int) -> None:
+def _worker(config: uvicorn.Config, sock: socket.socket, share: AcceptShare, slot: int,
+            supervisor: int | None = None) -> None:
     config.configure_logging()
-    server = BalancedServer(config, share, slot)
+    server = BalancedServer(config, share, slot, supervisor=supervisor)
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
@@ -317,7 +335,8 @@ def serve_workers(config: uvicorn.Config, workers: int, *, grace_s: float = 30.0
 
     def start(slot: int) -> None:
         share.started[slot] = 0
-        proc = ctx.Process(target=_worker, args=(config, sock, share, slot), name=f"guardline-worker-{slot}")
+        proc = ctx.Process(target=_worker, args=(config, sock, share, slot, os.getpid()),
+                           name=f"guardline-worker-{slot}")
         proc.start()
         procs[slot] = proc
         started_at[slot] = time.monotonic()
