@@ -248,20 +248,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+@contextmanager
+def _serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
+    """``guardline serve --workers 2`` on a free port, healthy: (process, base URL, admin key)."""
     port = _free_port()
+    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "GUARDLINE_SECRET": SECRET_HEX}
     for k in ("GUARDLINE_DATABASE_URL", "GUARDLINE_STATE_URL", "GUARDLINE_POLICY"):
         env.pop(k, None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "guardline", "serve", "--port", str(port), "--workers", "2",
-         "--database", f"sqlite:///{tmp_path / 'gl.db'}", *extra],
+         "--database", f"sqlite:///{tmp_path / 'gl.db'}", "--state", f"sqlite:///{tmp_path / 'state.db'}"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def test_serve_with_two_workers_answers_checks_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    proc, url = _serve(tmp_path, "--state", f"sqlite:///{tmp_path / 'state.db'}")
     try:
         assert proc.stdout is not None
         key = ""
@@ -276,6 +274,18 @@ def test_serve_with_two_workers_answers_checks_and_stops_cleanly_on_sigterm(tmp_
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        yield proc, url, key
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_serve_with_two_workers_answers_checks_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    with _serve(tmp_path) as (proc, url, key):
         body = {"direction": "outbound", "conversation_id": "c1", "text": "Your order ships on Monday."}
         auth = {"Authorization": f"Bearer {key}"}
         # two keep-alive connections at once: one per worker, as the supervisor spreads them
@@ -298,13 +308,6 @@ def test_serve_with_two_workers_answers_checks_and_stops_cleanly_on_sigterm(tmp_
 
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def _checks_counted(metrics: str) -> float:
@@ -338,16 +341,7 @@ def test_a_worker_that_cannot_start_stops_the_supervisor_with_the_startup_failur
 
 
 def test_workers_shut_down_when_their_supervisor_is_killed_outright(tmp_path: Path) -> None:
-    proc, url = _serve(tmp_path, "--state", f"sqlite:///{tmp_path / 'state.db'}")
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert time.monotonic() < deadline and proc.poll() is None, "serve did not become healthy"
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with _serve(tmp_path) as (proc, url, _):
         workers = _children(proc.pid)
         assert len(workers) >= 2
         _wait_for(lambda: len(_children(proc.pid)) >= 2 and all(Path(f"/proc/{w}").exists() for w in workers))
@@ -364,10 +358,3 @@ def test_workers_shut_down_when_their_supervisor_is_killed_outright(tmp_path: Pa
         _wait_for(lambda: all(gone(w) for w in workers), timeout=30)
         with pytest.raises(httpx.HTTPError):
             httpx.get(url + "/healthz", timeout=2)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
