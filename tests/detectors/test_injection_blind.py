@@ -34,7 +34,8 @@ LANGS = {"en", "de", "fr", "es", "sv", "nl", "it", "pt"}
 BATCHES: dict[str, tuple[float, float, int, int]] = {
     "injection_blind_short.jsonl": (0.95, 0.0, 120, 150),  # in-sample since the first pass
     "injection_blind_short_2.jsonl": (0.85, 0.02, 60, 60),  # in-sample since the second pass
-    "injection_blind_short_3.jsonl": (0.30, 0.02, 60, 60),  # blind: its first run, 0.323 / 0
+    "injection_blind_short_3.jsonl": (0.30, 0.02, 60, 60),  # first run 0.323 / 0; in the short scorer's training since 1.5
+    "injection_blind_short_4.jsonl": (0.75, 0.02, 60, 60),  # blind: first run on 1.5, 0.766 / 0 (1.4: 0.250 / 0)
 }
 
 

@@ -31,8 +31,10 @@ Each finding has severity high and a ``score`` in 0..1 (see ``injection_rules``)
 Beside the rules, inbound messages of at least 200 characters are also read by a small trained scorer
 (``injection_model``: logistic regression over hashed word n-grams, weights shipped in the package);
 a message's score is the higher of the two, and where the model's is higher the evidence says so
-(feature ``model``, its span the n-grams that weighed most). ``model=False`` turns it off. It does
-not read grounding sources or decoded payloads.
+(feature ``model``, its span the n-grams that weighed most). Shorter inbound messages are read by a
+second one (``injection_short``, 1.5: hashed character 3-5-grams and word 1-2-grams), combined the
+same way; it reads every language whatever ``languages`` says. ``model=False`` turns both off. They
+do not read grounding sources or decoded payloads.
 
 Cost: one Aho-Corasick pass per reading of the text (plain, rot13, reversed, leetspeak when
 present) plus a few regexes. Input longer than ``max_chars`` (default 12,000 characters) is scanned
@@ -55,8 +57,9 @@ from .injection_decode import decode_segments, has_leet
 from .injection_fold import fold, leet, rot13
 from .injection_lexicon import LANGUAGES, load
 from .injection_match import Matcher
-from .injection_model import load_model
+from .injection_model import MIN_CHARS, load_model
 from .injection_rules import Analysis, Mode, analyze
+from .injection_short import load_short
 
 __all__ = ["InjectionDetector", "Scan"]
 
@@ -84,7 +87,7 @@ class Scan:
 
 class InjectionDetector(BaseDetector):
     name: ClassVar[str] = "injection"
-    version: ClassVar[str] = "1.4"
+    version: ClassVar[str] = "1.5"
     category: ClassVar[Category] = Category.INJECTION
     directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
 
@@ -212,8 +215,9 @@ def _flatten(text: str) -> str:
 def _with_model(a: Analysis, folded: str) -> Analysis:
     """The rules' analysis, or the trained scorer's where it scores higher: then the score is the
     model's and a ``model`` feature spans the n-grams that pushed it up most (the rule features that
-    fired stay, as evidence)."""
-    m = load_model().score(folded)
+    fired stay, as evidence). Messages under ``MIN_CHARS`` characters are read by the short-message
+    scorer (``injection_short``), longer ones by the long one."""
+    m = load_short().score(folded) if len(folded) < MIN_CHARS else load_model().score(folded)
     if m.score <= a.score:
         return a
     feats = dict(a.features)
