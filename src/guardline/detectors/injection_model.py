@@ -126,23 +126,34 @@ class Model:
 @cache
 def load_model() -> Model:
     """The shipped weights, read once (no network, no third-party package)."""
-    ref = resources.files("guardline.data").joinpath(f"injection/{MODEL_FILE}")
-    try:
-        raw = ref.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"injection model: cannot read {MODEL_FILE}: {exc}") from exc
-    return parse_model(raw)
+    return Model(*read_weights(MODEL_FILE, "injection model"))
 
 
 def parse_model(raw: bytes) -> Model:
     """A weights file (gzipped JSON: bits, bias, offset, weights {hash: weight}); ``ConfigError``
     naming the problem when it is not one."""
+    return Model(*parse_weights(raw, MODEL_FILE, "injection model"))
+
+
+def read_weights(name: str, what: str, bits: int = BITS) -> tuple[dict[int, float], float, float]:
+    """(weights, bias, offset) of the shipped file ``guardline/data/injection/<name>``."""
+    ref = resources.files("guardline.data").joinpath(f"injection/{name}")
+    try:
+        raw = ref.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot read {name}: {exc}") from exc
+    return parse_weights(raw, name, what, bits)
+
+
+def parse_weights(raw: bytes, name: str, what: str, bits: int = BITS) -> tuple[dict[int, float], float, float]:
+    """(weights, bias, offset) of a weights file hashed for ``bits`` bits; ``ConfigError`` naming the
+    problem (``what``: which model, ``name``: its file) when it is not one."""
     try:
         doc = json.loads(gzip.decompress(raw).decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("bits") != BITS:
-            bits = doc.get("bits") if isinstance(doc, dict) else None
-            raise ConfigError(f"injection model: hashed for {bits} bits, this code uses {BITS}")
+        if not isinstance(doc, dict) or doc.get("bits") != bits:
+            found = doc.get("bits") if isinstance(doc, dict) else None
+            raise ConfigError(f"{what}: hashed for {found} bits, this code uses {bits}")
         weights = {int(k): float(v) for k, v in doc["weights"].items()}
-        return Model(weights, float(doc["bias"]), float(doc["offset"]))
+        return weights, float(doc["bias"]), float(doc["offset"])
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"injection model: {MODEL_FILE} is not a weights file: {exc}") from exc
+        raise ConfigError(f"{what}: {name} is not a weights file: {exc}") from exc

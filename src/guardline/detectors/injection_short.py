@@ -21,17 +21,13 @@ file's ``meta``). Pure Python; the weights are loaded once, on first use.
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 import re
 import zlib
 from functools import cache
-from importlib import resources
 from itertools import pairwise
 
-from ..errors import ConfigError
-from .injection_model import MIN_CHARS, ModelScore
+from .injection_model import MIN_CHARS, ModelScore, parse_weights, read_weights
 
 __all__ = ["BITS", "MAX_CHARS", "SHORT_FILE", "ShortModel", "keys", "load_short", "parse_short", "vector"]
 
@@ -87,23 +83,10 @@ class ShortModel:
 @cache
 def load_short() -> ShortModel:
     """The shipped weights, read once (no network, no third-party package)."""
-    ref = resources.files("guardline.data").joinpath(f"injection/{SHORT_FILE}")
-    try:
-        raw = ref.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"injection short model: cannot read {SHORT_FILE}: {exc}") from exc
-    return parse_short(raw)
+    return ShortModel(*read_weights(SHORT_FILE, "injection short model", BITS))
 
 
 def parse_short(raw: bytes) -> ShortModel:
     """A weights file (gzipped JSON: bits, bias, offset, weights {hash: weight}); ``ConfigError``
     naming the problem when it is not one."""
-    try:
-        doc = json.loads(gzip.decompress(raw).decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("bits") != BITS:
-            bits = doc.get("bits") if isinstance(doc, dict) else None
-            raise ConfigError(f"injection short model: hashed for {bits} bits, this code uses {BITS}")
-        weights = {int(k): float(v) for k, v in doc["weights"].items()}
-        return ShortModel(weights, float(doc["bias"]), float(doc["offset"]))
-    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"injection short model: {SHORT_FILE} is not a weights file: {exc}") from exc
+    return ShortModel(*parse_weights(raw, SHORT_FILE, "injection short model", BITS))
