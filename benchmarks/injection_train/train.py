@@ -88,14 +88,15 @@ def build(data: Path) -> tuple[list[dict[int, float]], np.ndarray, list[str], li
     return rows, np.array(labels), sources, texts, np.array(rule_scores), np.array(folds)
 
 
-def matrix(rows: list[dict[int, float]]) -> csr_matrix:
+def matrix(rows: list[dict[int, float]], bits: int = BITS) -> csr_matrix:
+    """Sparse rows (hashed key -> value) as one CSR matrix of ``2 ** bits`` columns."""
     indptr, indices, values = [0], [], []
     for r in rows:
         for k in sorted(r):
             indices.append(k)
             values.append(r[k])
         indptr.append(len(indices))
-    return csr_matrix((values, indices, indptr), shape=(len(rows), 1 << BITS))
+    return csr_matrix((values, indices, indptr), shape=(len(rows), 1 << bits))
 
 
 def sample_weights(y: np.ndarray, sources: list[str]) -> np.ndarray:
@@ -109,8 +110,8 @@ def sample_weights(y: np.ndarray, sources: list[str]) -> np.ndarray:
     return w * len(y) / w.sum()
 
 
-def fit(X: csr_matrix, y: np.ndarray, w: np.ndarray, c: float) -> LogisticRegression:
-    m = LogisticRegression(C=c, max_iter=2000, solver="liblinear", random_state=0)
+def fit(X: csr_matrix, y: np.ndarray, w: np.ndarray, c: float, max_iter: int = 2000) -> LogisticRegression:
+    m = LogisticRegression(C=c, max_iter=max_iter, solver="liblinear", random_state=0)
     m.fit(X, y, sample_weight=w)
     return m
 

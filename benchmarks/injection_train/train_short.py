@@ -41,8 +41,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from sklearn.linear_model import LogisticRegression
+from train import fit, matrix  # the long scorer's script, beside this one
 
 from guardline.bench.injection_data import _template_key, load_all
 from guardline.detectors.injection import InjectionDetector
@@ -129,16 +128,6 @@ def build(data: Path) -> dict[str, list]:
     return out
 
 
-def matrix(rows: list[dict[int, float]]) -> csr_matrix:
-    indptr, indices, values = [0], [], []
-    for r in rows:
-        for k in sorted(r):
-            indices.append(k)
-            values.append(r[k])
-        indptr.append(len(indices))
-    return csr_matrix((values, indices, indptr), shape=(len(rows), 1 << BITS))
-
-
 def weights(y: np.ndarray, groups: list[str]) -> np.ndarray:
     def cls(g: str, lab: int) -> str:
         if lab == 1:
@@ -152,12 +141,6 @@ def weights(y: np.ndarray, groups: list[str]) -> np.ndarray:
     per_side = {s: sum(1 for k in counts if k.startswith(s)) for s in ("pos", "neg")}
     w = np.array([1.0 / (counts[k] * per_side[k[:3]]) for k in keys])
     return w * len(y) / w.sum()
-
-
-def fit(X: csr_matrix, y: np.ndarray, w: np.ndarray, c: float) -> LogisticRegression:
-    m = LogisticRegression(C=c, max_iter=3000, solver="liblinear", random_state=0)
-    m.fit(X, y, sample_weight=w)
-    return m
 
 
 def offset_for(z: np.ndarray, chat: np.ndarray, fpr: float) -> float:
@@ -195,7 +178,7 @@ def main() -> int:
         d = build(args.data)
         if args.cache:
             cache.write_bytes(pickle.dumps(d))
-    X = matrix(d["rows"])
+    X = matrix(d["rows"], BITS)
     y = np.array(d["y"])
     groups: list[str] = d["group"]
     rule = np.array(d["rule"])
@@ -214,12 +197,12 @@ def main() -> int:
         z = np.zeros(len(y))
         for k in range(FOLDS):
             tr, te = folds != k, folds == k
-            z[te] = fit(X[tr], y[tr], w[tr], c).decision_function(X[te])
+            z[te] = fit(X[tr], y[tr], w[tr], c, max_iter=3000).decision_function(X[te])
         # leave one written table out (attacks AND hard negatives): a table the model never saw
         zl = np.full(len(y), np.nan)
         for g in wgroups:
             tr = np.array([gg != g for gg in groups])
-            zl[~tr] = fit(X[tr], y[tr], w[tr], c).decision_function(X[~tr])
+            zl[~tr] = fit(X[tr], y[tr], w[tr], c, max_iter=3000).decision_function(X[~tr])
         wneg = np.array([g.startswith("w:") for g in groups]) & (y == 0)
         off = max(offset_for(z, chat, args.chat_fpr), offset_for(zl, wneg, args.written_fpr))
         lot: list[float] = []
@@ -238,7 +221,7 @@ def main() -> int:
     assert best is not None
     c, _, off = best
     print(f"\nchosen C={c}, offset {off:.3f}")
-    m = fit(X, y, w, c)
+    m = fit(X, y, w, c, max_iter=3000)
     coef = m.coef_.ravel()
     df = np.asarray((X != 0).sum(axis=0)).ravel()
     keep = np.nonzero((df >= args.min_df) & (np.abs(coef) >= 1e-3))[0]
