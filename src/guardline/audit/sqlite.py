@@ -7,15 +7,14 @@ amortises it); write-behind mode uses ``synchronous=NORMAL``. ``secure_delete`` 
 destroyed data key is overwritten in the file, and ``forget`` truncates the WAL afterwards.
 
 Several writer processes (``serve --workers 2``) also take an exclusive ``flock`` on a sidecar file
-(``<db>-writer.lock``) around each write transaction, where the platform has ``flock``: a process
-waiting for it wakes the moment the other commits, whereas SQLite's own busy handler polls with
-sleeps of 1 to 100 ms, which showed up as a p99 of hundreds of ms with two workers. ``BEGIN
+(``<db>-writer.lock``, :class:`~guardline.filelock.WriterLock`) around each write transaction: a
+process waiting for it wakes the moment the other commits, whereas SQLite's own busy handler polls
+with sleeps of 1 to 100 ms, which showed up as a p99 of hundreds of ms with two workers. ``BEGIN
 IMMEDIATE`` still guards against writers that do not take the file lock.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Generator, Iterator, Sequence
@@ -24,13 +23,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError, StoreError
+from ..filelock import WriterLock
 from .chain import GENESIS, Checkpoint, EventRow
 from .store import NewEvent, ReplayRow
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on Windows
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["SQLiteStore"]
 
@@ -72,16 +67,8 @@ class SQLiteStore:
         self._sync = "FULL" if durable else "NORMAL"
         self._lock = threading.Lock()
         self._conn = self._connect()
-        self._flock_fd = self._open_flock()
+        self._writer_lock = WriterLock(self.path)
         self._migrate()
-
-    def _open_flock(self) -> int | None:
-        if fcntl is None:
-            return None
-        try:
-            return os.open(self.path + "-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError:
-            return None     # e.g. a read-only directory: SQLite's own locking still applies
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -121,7 +108,7 @@ class SQLiteStore:
 
     @contextmanager
     def write(self) -> Iterator[_WriteTx]:
-        with self._lock, self._process_lock():
+        with self._lock, self._writer_lock():
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 yield _WriteTx(self._conn)
@@ -132,18 +119,6 @@ class SQLiteStore:
             except BaseException:
                 self._rollback()
                 raise
-
-    @contextmanager
-    def _process_lock(self) -> Iterator[None]:
-        fd = self._flock_fd
-        if fd is None:
-            yield
-            return
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[_ReadTx]:
@@ -172,9 +147,7 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-            if self._flock_fd is not None:
-                os.close(self._flock_fd)
-                self._flock_fd = None
+            self._writer_lock.close()
 
 
 class _WriteTx:

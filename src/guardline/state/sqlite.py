@@ -2,7 +2,10 @@
 
 WAL journal (readers never block the writer), one connection per store guarded by a lock (threads
 share it safely), writes in ``BEGIN IMMEDIATE`` transactions with a busy timeout, so several processes
-may share the file. Expiry times are wall-clock seconds (they must mean the same in every process).
+may share the file. Writers in several processes (``serve --workers 2``) also queue on an exclusive
+``flock`` of ``<db>-writer.lock`` (:class:`~guardline.filelock.WriterLock`): they run on a worker's
+event loop, where SQLite's busy handler would sleep 1 to 100 ms at a time whenever the other worker
+holds the lock. Expiry times are wall-clock seconds (they must mean the same in every process).
 Only fingerprints (keyed hashes) and customer ids are stored, never the values themselves.
 """
 
@@ -15,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from ..errors import StoreError
+from ..filelock import WriterLock
 
 __all__ = ["SqliteStore"]
 
@@ -54,6 +58,7 @@ class SqliteStore:
         self.default_ttl_s = default_ttl_s
         self._clock = clock
         self._lock = threading.Lock()
+        self._writer_lock = WriterLock(path)
         try:
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
@@ -87,7 +92,7 @@ class SqliteStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._writer_lock():
             conn = self._connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -223,6 +228,7 @@ class SqliteStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            self._writer_lock.close()
 
 
 def _statements(script: str) -> list[str]:
