@@ -67,19 +67,20 @@ class AcceptShare:
         self.live = ctx.RawArray(ctypes.c_byte, workers)      # accepting now
         self.started = ctx.RawArray(ctypes.c_byte, workers)   # this slot's process finished startup
 
-    @property
-    def workers(self) -> int:
-        return len(self.counts)
+    def _fewest_of_peers(self, slot: int) -> int | None:
+        """The open connections of the least loaded live worker other than ``slot`` (None: no peer)."""
+        peers = [self.counts[i] for i in range(len(self.counts)) if i != slot and self.live[i]]
+        return min(peers) if peers else None
 
     def may_accept(self, slot: int) -> bool:
         """True when ``slot`` holds no more connections than any other live worker."""
-        mine = self.counts[slot]
-        return all(mine <= self.counts[i] for i in range(len(self.counts)) if i != slot and self.live[i])
+        fewest = self._fewest_of_peers(slot)
+        return fewest is None or self.counts[slot] <= fewest
 
     def surplus(self, slot: int) -> int:
         """How many connections ``slot`` should hand over: half its lead on the least loaded live peer."""
-        peers = [self.counts[i] for i in range(len(self.counts)) if i != slot and self.live[i]]
-        return max(0, (self.counts[slot] - min(peers)) // 2) if peers else 0
+        fewest = self._fewest_of_peers(slot)
+        return 0 if fewest is None else max(0, (self.counts[slot] - fewest) // 2)
 
 
 class _Release:
