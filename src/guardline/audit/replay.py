@@ -10,18 +10,24 @@ recorded and the new findings, so a policy that finds less never reveals more.
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ..errors import GuardlineError, IntegrityError
+from ..errors import GuardlineError, IntegrityError, InvalidInput
 from ..redact import redact_findings
 from ..types import Action, Finding, Message, Verdict
 from .crypto import AuditCrypto
 from .store import AuditStore
 
-__all__ = ["Change", "Recorded", "ReplayReport", "recorded_messages", "replay"]
+__all__ = ["Change", "Recorded", "ReplayReport", "parse_since", "recorded_messages", "replay"]
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class _Checker(Protocol):
@@ -146,3 +152,19 @@ def replay(checker: _Checker, recorded: Iterator[Recorded], *, examples: int = 3
             progress()
     report.examples = {k: v for k, v in report.examples.items() if v}
     return report
+
+
+def parse_since(value: str, *, now: float | None = None) -> float:
+    """An ISO 8601 date/time (UTC when it has no zone) or a duration ago, as a Unix time."""
+    now = time.time() if now is None else now
+    m = _DURATION.match(value.strip())
+    if m:
+        return now - float(m.group(1)) * _UNITS[m.group(2)]
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{value!r}: expected an ISO date/time or a duration like 24h or 7d",
+                           field="since") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()

@@ -11,22 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import time
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ..audit.crypto import AuditCrypto
-from ..audit.replay import ReplayReport, recorded_messages, replay
+from ..audit.replay import ReplayReport, parse_since, recorded_messages, replay
 from ..config import load_settings
-from ..errors import InvalidInput
 from .audit import DEFAULT_DATABASE, _keys, _store
 
 __all__ = ["parse_since", "register"]
-
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def register(sub: Any) -> None:
@@ -40,22 +33,6 @@ def register(sub: Any) -> None:
     p.add_argument("--examples", type=int, default=3, metavar="N", help="examples per kind of change")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
-
-
-def parse_since(value: str, *, now: float | None = None) -> float:
-    """An ISO 8601 date/time (UTC when it has no zone) or a duration ago, as a Unix time."""
-    now = time.time() if now is None else now
-    m = _DURATION.match(value.strip())
-    if m:
-        return now - float(m.group(1)) * _UNITS[m.group(2)]
-    try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r}: expected an ISO date/time or a duration like 24h or 7d",
-                           field="since") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:

@@ -24,9 +24,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit.crypto import AuditCrypto
-from ..audit.replay import recorded_messages, replay
+from ..audit.replay import parse_since, recorded_messages, replay
 from ..audit.store import open_store
-from ..cli.replay import parse_since
 from ..errors import ConfigError, InvalidInput, PolicyError
 from ..policy import Policy, load_policy
 from ..policy.loader import BUILTIN_DEFAULT
