@@ -110,7 +110,7 @@ def _merge(base: Any, over: Any, key: str = "") -> Any:
 
 
 def _resolve(doc: dict[str, Any], lines: Lines, source: str, base_dir: Path | None,
-             depth: int = 0) -> dict[str, Any]:
+             depth: int = 0, *, files: bool = True) -> dict[str, Any]:
     parent_ref = doc.get("extends")
     if parent_ref is None:
         return doc
@@ -120,6 +120,9 @@ def _resolve(doc: dict[str, Any], lines: Lines, source: str, base_dir: Path | No
     if not isinstance(parent_ref, str) or not parent_ref:
         raise PolicyError("must be a file path or 'default'", source=source, line=lines.get("extends"),
                           field="extends")
+    if parent_ref != BUILTIN_DEFAULT and not files:
+        raise PolicyError(f"must be {BUILTIN_DEFAULT!r} here: this policy may not read the server's files",
+                          source=source, line=lines.get("extends"), field="extends")
     if parent_ref == BUILTIN_DEFAULT:
         pdoc, plines, psource = _builtin_default()
         pdir: Path | None = None
@@ -319,9 +322,10 @@ def _build(doc: dict[str, Any], lines: Lines, source: str) -> Policy:
     )
 
 
-def load_policy(policy: str | Path | Mapping[str, Any] | None = None) -> Policy:
+def load_policy(policy: str | Path | Mapping[str, Any] | None = None, *, files: bool = True) -> Policy:
     """Load a policy: None or ``"default"`` for the built-in default, a path to a YAML file, a YAML
-    string (containing a newline), or a dict."""
+    string (containing a newline), or a dict. ``files=False`` (a policy from a client) refuses an
+    ``extends`` other than the built-in default: a path would read the server's files."""
     if policy is None or policy == BUILTIN_DEFAULT:
         doc, lines, source = _builtin_default()
         base_dir = None
@@ -340,7 +344,7 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None = None) -> Policy:
         base_dir = path.parent
     else:
         raise ConfigError(f"cannot load a policy from {type(policy).__name__}")
-    merged = _resolve(doc, lines, source, base_dir)
+    merged = _resolve(doc, lines, source, base_dir, files=files)
     _validate(merged, lines, source)
     built = _build(merged, lines, source)
     if any(k in merged for k in ("monitor", "alerts", "breaker", "canary", "probes")):

@@ -28,7 +28,6 @@ from ..audit.replay import parse_since, recorded_messages, replay
 from ..audit.store import open_store
 from ..errors import ConfigError, InvalidInput, PolicyError
 from ..policy import Policy, load_policy
-from ..policy.loader import BUILTIN_DEFAULT
 from .auth import Principal, require
 from .errors import ERROR_RESPONSES, ApiError
 
@@ -57,28 +56,12 @@ def _policy(raw: str | dict[str, Any]) -> Policy:
         if len(raw) > 1_000_000:
             raise InvalidInput("the policy is over 1,000,000 characters", field="policy")
         raw = raw if "\n" in raw else raw + "\n"  # a one-line YAML text, not a file path
-    parent = _extends(raw)
-    if parent is not None and parent != BUILTIN_DEFAULT:
-        raise InvalidInput(f"extends: only {BUILTIN_DEFAULT!r} here (a policy sent over HTTP cannot read the "
-                           "server's files)", field="policy.extends")
     try:
-        return load_policy(raw)
+        return load_policy(raw, files=False)
     except PolicyError as exc:
         where = f" (line {exc.line})" if exc.line else ""
         field = f"policy.{exc.field}" if exc.field else "policy"
         raise InvalidInput(f"{exc.args[0] if exc.args else exc}{where}", field=field) from None
-
-
-def _extends(raw: str | dict[str, Any]) -> Any:
-    if isinstance(raw, dict):
-        return raw.get("extends")
-    import yaml
-
-    try:
-        doc = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        return None  # load_policy reports the YAML error with its line
-    return doc.get("extends") if isinstance(doc, dict) else None
 
 
 def _database_url(request: Request) -> str:
