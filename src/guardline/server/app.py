@@ -68,10 +68,11 @@ def _build_guard(core: Settings, *, database_url: str | None, state_url: str | N
 def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = None,
                keys: KeyStore | None = None, core: Settings | None = None, database_url: str | None = None,
                state_url: str | None = None, policy: Any = None,
-               monitoring: MonitoringSetup | None = None) -> FastAPI:
+               monitoring: MonitoringSetup | None = None, freeze_gc: bool = False) -> FastAPI:
     """Build the gateway. ``guard``, ``keys`` and ``monitoring`` given by the caller are not closed on
     shutdown. A caller's ``guard`` without ``monitoring`` gets monitoring built and attached; with
-    ``monitoring``, the caller has already wired its sinks and interceptors into the guard."""
+    ``monitoring``, the caller has already wired its sinks and interceptors into the guard.
+    ``freeze_gc``: call ``gc.freeze()`` once startup is done (for a process that serves only this app)."""
     settings = settings if settings is not None else load_server_settings()
     core = core if core is not None else (guard.settings if guard is not None else load_settings())
     metrics = MetricsSink()
@@ -108,10 +109,12 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
         if monitoring is not None:
             monitoring.monitor.start()
             monitoring.start_probes(gateway.guard)
-        # what startup built (policy, detector tables, compiled patterns) lives as long as the process:
-        # out of the collector's sight, a full collection scans only what requests leave behind
-        # (seen here: 70-130 ms pauses under load before, on the event loop of a worker)
-        gc.freeze()
+        if freeze_gc:
+            # what startup built (policy, detector tables, compiled patterns) lives as long as the
+            # process: out of the collector's sight, a full collection scans only what requests leave
+            # behind (seen here: 70-130 ms pauses under load before, on the event loop of a worker).
+            # Only for a process that is the gateway: an app embedded elsewhere leaves the host's GC be.
+            gc.freeze()
         try:
             yield
         finally:
@@ -139,5 +142,6 @@ def create_app(settings: ServerSettings | None = None, *, guard: Guard | None = 
 
 
 def app_from_env() -> FastAPI:
-    """For ``uvicorn guardline.server.app:app_from_env --factory``: everything from ``GUARDLINE_*``."""
-    return create_app()
+    """For ``uvicorn guardline.server.app:app_from_env --factory``: everything from ``GUARDLINE_*``; the
+    process is the gateway's, so its startup objects are frozen out of the garbage collector's scans."""
+    return create_app(freeze_gc=True)
