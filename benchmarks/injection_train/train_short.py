@@ -14,9 +14,12 @@ Data (messages under ``MAX_CHARS`` characters after normalisation only):
 
 - positives: tuning-half jailbreak-in-the-wild prompts; the written short attacks of
   ``tests/detectors/test_injection_short.py``, ``test_injection_persona.py``, ``test_injection.py``
-  and the attacks of blind batches 1-3 (``tests/data/injection_blind_short{,_2,_3}.jsonl``);
+  the attacks of blind batches 1-5 (``tests/data/injection_blind_short{,_2,_3,_4,_5}.jsonl``) and of the
+  training tables ``written_short*.jsonl`` beside this script (written for training, never a test);
 - negatives: tuning-half ABCD and SGD user turns and HaluEval general queries, and every written
   hard negative of those tables and batches.
+
+Blind batch 6 and later are NOT read: they measure the shipped weights.
 
 Positives weigh as much in total as negatives; within positives the written ones weigh as much as
 the jailbreaks; within negatives each of abcd, sgd, halueval and written weighs the same. The
@@ -87,12 +90,15 @@ def written() -> list[tuple[str, int, str]]:
     rows += [(t, 1, "base") for t in _texts(base.SHORT_ATTACKS)]  # type: ignore[attr-defined]
     rows += [(t, 1, "base") for t in _texts(base.ENCODED)]  # type: ignore[attr-defined]
     rows += [(t, 0, "base") for t in _texts(base.HARD_NEGATIVES)]  # type: ignore[attr-defined]
-    for i, name in enumerate(("injection_blind_short.jsonl", "injection_blind_short_2.jsonl",
-                              "injection_blind_short_3.jsonl"), start=1):
-        for line in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines():
+    tables = [(ROOT / "tests" / "data" / name, f"batch{i}") for i, name in enumerate(
+        ("injection_blind_short.jsonl", "injection_blind_short_2.jsonl", "injection_blind_short_3.jsonl",
+         "injection_blind_short_4.jsonl", "injection_blind_short_5.jsonl"), start=1)]
+    tables += [(path, path.stem) for path in sorted(Path(__file__).parent.glob("written_short*.jsonl"))]
+    for path, group in tables:
+        for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 r = json.loads(line)
-                rows.append((r["text"], int(r["label"]), f"batch{i}"))
+                rows.append((r["text"], int(r["label"]), group))
     return rows
 
 
@@ -128,7 +134,9 @@ def build(data: Path) -> dict[str, list]:
     return out
 
 
-def weights(y: np.ndarray, groups: list[str]) -> np.ndarray:
+def weights(y: np.ndarray, groups: list[str], written_neg: float | None = None) -> np.ndarray:
+    """Sample weights: each side weighs the same; within a side each class the same, except that
+    ``written_neg`` (when given) is the written hard negatives' share of the negative side."""
     def cls(g: str, lab: int) -> str:
         if lab == 1:
             return "pos:jb" if g == "jailbreak" else "pos:written"
@@ -140,6 +148,10 @@ def weights(y: np.ndarray, groups: list[str]) -> np.ndarray:
         counts[k] += 1
     per_side = {s: sum(1 for k in counts if k.startswith(s)) for s in ("pos", "neg")}
     w = np.array([1.0 / (counts[k] * per_side[k[:3]]) for k in keys])
+    if written_neg is not None:
+        share = {k: (written_neg if k == "neg:written" else (1 - written_neg) / (per_side["neg"] - 1))
+                 for k in counts if k.startswith("neg")}
+        w = np.array([share[k] / counts[k] if k in share else wi for k, wi in zip(keys, w, strict=True)])
     return w * len(y) / w.sum()
 
 
@@ -166,8 +178,12 @@ def main() -> int:
     p.add_argument("--chat-fpr", type=float, default=0.005)
     p.add_argument("--written-fpr", type=float, default=0.02,
                    help="leave-one-table-out false-positive limit on the written hard negatives")
-    p.add_argument("--min-df", type=int, default=2)
-    p.add_argument("--max-weights", type=int, default=150_000)
+    p.add_argument("--min-df", type=int, default=1,
+                   help="drop weights of keys seen in fewer training messages (2 cost 3 of 64 attacks of "
+                        "blind batch 4: the offset is set on unpruned models, so pruning shifts scores)")
+    p.add_argument("--max-weights", type=int, default=100_000, help="keep the largest weights only")
+    p.add_argument("--written-neg", type=float, default=0.5,
+                   help="the written hard negatives' share of the negative side (0.5: as much as the chat and HaluEval turns together)")
     p.add_argument("--cache", action="store_true")
     args = p.parse_args()
 
@@ -183,7 +199,7 @@ def main() -> int:
     groups: list[str] = d["group"]
     rule = np.array(d["rule"])
     folds = np.array(d["fold"])
-    w = weights(y, groups)
+    w = weights(y, groups, args.written_neg)
     chat = np.array([g in CHAT for g in groups])
     counts = defaultdict(int)
     for g, lab in zip(groups, y, strict=True):
@@ -210,6 +226,12 @@ def main() -> int:
             te = np.array([gg == g for gg in groups]) & (y == 1)
             lot.append(float(((zl[te] - off >= 0) | (rule[te] >= 0.5)).mean()))
         lot_neg = float(((zl[wneg] - off >= 0) | (rule[wneg] >= 0.5)).mean())
+        lot_fpr = []
+        for g in wgroups:
+            te = np.array([gg == g for gg in groups]) & (y == 0)
+            lot_fpr.append(float(((zl[te] - off >= 0) | (rule[te] >= 0.5)).mean()))
+        print("  leave-one-table-out FPR per table (rules+model): "
+              + ", ".join(f"{g}={v:.3f}" for g, v in zip(wgroups, lot_fpr, strict=True)))
         print(f"  leave-one-table-out FPR on written hard negatives (rules+model): {lot_neg:.3f}")
         score = float(np.mean(lot))
         flag = (z - off >= 0) | (rule >= 0.5)
@@ -234,8 +256,8 @@ def main() -> int:
         "weights": {str(int(k)): round(float(coef[k]), 4) for k in sorted(keep)},
         "meta": {
             "trained_on": "tuning half of ../shared/data (jailbreak, abcd, sgd, halueval; < 200 chars) "
-                          "+ written short tables of tests/detectors and blind batches 1-3",
-            "C": c, "folds": FOLDS, "chat_fpr_out_of_fold": args.chat_fpr, "min_df": args.min_df,
+                          "+ written short tables of tests/detectors, blind batches 1-5 and written_short*.jsonl",
+            "C": c, "folds": FOLDS, "chat_fpr_out_of_fold": args.chat_fpr, "min_df": args.min_df, "written_neg": args.written_neg,
             "n_positive": int(y.sum()), "n_negative": int((y == 0).sum()),
         },
     }
