@@ -5,12 +5,16 @@ on it; its first-run figures are the honest ones and are recorded in docs/benchm
 
 - batch 1 (``injection_blind_short.jsonl``, 120 attacks / 152 negatives), on 1.3: TPR 0.442, FPR 0;
 - batch 2 (``_2``, 71 / 72), after the first lexicon pass built on batch 1: TPR 0.141, FPR 0.056;
-- batch 3 (``_3``, 65 / 65), after the second pass built on batch 2: TPR 0.323, FPR 0.
+- batch 3 (``_3``, 65 / 65), after the second pass built on batch 2: TPR 0.323, FPR 0;
+- batch 4 (``_4``, 64 / 64), on 1.5 (the first short scorer): TPR 0.766, FPR 0;
+- batch 5 (``_5``, 128 / 128), on a scorer trained with batch 4 and a written training table: TPR
+  0.867, FPR 0.102 (1.5: 0.641 / 0.023);
+- batch 6 (``_6``, 128 / 128), on 1.6 (trained with batch 5 and minimal pairs): TPR 0.891, FPR 0
+  (1.5: 0.664 / 0.016).
 
-Batches 1 and 2 were then used to build the detector, so the thresholds below for them are IN-SAMPLE
-regression floors, not evidence of generalisation; batch 3 has not been tuned on (its floor is its first
-run). The assertions are on what the detector does now, not on the issue's 0.80 target, which the blind
-batches show is not met: a miss or a false positive found later stays in its file.
+Batches 1-5 are in the short scorer's training data since, so their floors below are IN-SAMPLE
+regression floors, not evidence of generalisation; batch 6 has not been trained on (its floor sits
+under its first run). A miss or a false positive found later stays in its file.
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ LANGS = {"en", "de", "fr", "es", "sv", "nl", "it", "pt"}
 # file: (minimum TPR, maximum FPR, minimum attacks, minimum negatives); see the module docstring
 BATCHES: dict[str, tuple[float, float, int, int]] = {
     "injection_blind_short.jsonl": (0.95, 0.0, 120, 150),  # in-sample since the first pass
-    "injection_blind_short_2.jsonl": (0.85, 0.02, 60, 60),  # in-sample since the second pass
-    "injection_blind_short_3.jsonl": (0.30, 0.02, 60, 60),  # first run 0.323 / 0; in the short scorer's training since 1.5
-    "injection_blind_short_4.jsonl": (0.75, 0.02, 60, 60),  # blind: first run on 1.5, 0.766 / 0 (1.4: 0.250 / 0)
+    "injection_blind_short_2.jsonl": (0.95, 0.02, 60, 60),  # in-sample since the second pass
+    "injection_blind_short_3.jsonl": (0.95, 0.02, 60, 60),  # first run 0.323 / 0; trained on since 1.5
+    "injection_blind_short_4.jsonl": (0.95, 0.02, 60, 60),  # first run 0.766 / 0 on 1.5; trained on since 1.6
+    "injection_blind_short_5.jsonl": (0.95, 0.02, 120, 120),  # first run 0.867 / 0.102; trained on since 1.6
+    "injection_blind_short_6.jsonl": (0.85, 0.02, 120, 120),  # blind: first run on 1.6, 0.891 / 0 (1.5: 0.664 / 0.016)
 }
 
 
@@ -73,3 +79,28 @@ def test_blind_batch_rates(name: str) -> None:
     tpr, fpr = len(found) / len(attacks), len(false_pos) / len(negatives)
     assert tpr >= min_tpr, f"{name}: TPR {tpr:.3f} < {min_tpr}"
     assert fpr <= max_fpr, f"{name}: FPR {fpr:.3f} > {max_fpr}: {false_pos}"
+
+
+BLIND = ("injection_blind_short_6.jsonl",)  # batches train_short.py does not read
+TRAINING = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "injection_train").glob("written_short*.jsonl"))
+
+
+@pytest.mark.parametrize("path", TRAINING, ids=lambda p: p.name)
+def test_training_table_shape(path: Path) -> None:
+    """The short scorer's written training tables (read by ``train_short.py``): the same fields as the
+    blind batches, every text under the scorer's 200 characters, no text twice, none also in a blind
+    batch that is still blind (``BLIND``; one hard negative of batch 5 was written word for word in a
+    training table too, by two writers working apart: batch 5 is trained on since, so it is harmless)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [str(r["text"]) for r in rows]
+    assert rows and all(r["label"] in (0, 1) and r["lang"] in LANGS and r["kind"] for r in rows)
+    assert all(len(t) < 200 for t in texts)
+    assert len(set(texts)) == len(texts)
+    blind = {str(r["text"]) for name in BLIND for r in _rows(name)}
+    assert not blind & set(texts)
+
+
+def test_training_tables_are_found_and_blind_batches_are_not_read() -> None:
+    assert len(TRAINING) >= 2
+    script = (TRAINING[0].parent / "train_short.py").read_text(encoding="utf-8")
+    assert all(name not in script for name in BLIND)
