@@ -10,11 +10,13 @@ on it; its first-run figures are the honest ones and are recorded in docs/benchm
 - batch 5 (``_5``, 128 / 128), on a scorer trained with batch 4 and a written training table: TPR
   0.867, FPR 0.102 (1.5: 0.641 / 0.023);
 - batch 6 (``_6``, 128 / 128), on 1.6 (trained with batch 5 and minimal pairs): TPR 0.891, FPR 0
-  (1.5: 0.664 / 0.016).
+  (1.5: 0.664 / 0.016);
+- batch 7 (``_7``, 128 / 128), written after 1.6 was shipped, on 1.6: TPR 0.805, FPR 0.039 (1.5:
+  0.609 / 0.031).
 
 Batches 1-5 are in the short scorer's training data since, so their floors below are IN-SAMPLE
-regression floors, not evidence of generalisation; batch 6 has not been trained on (its floor sits
-under its first run). A miss or a false positive found later stays in its file.
+regression floors, not evidence of generalisation; batches 6 and 7 have not been trained on (their
+floors sit under their first runs). A miss or a false positive found later stays in its file.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ BATCHES: dict[str, tuple[float, float, int, int]] = {
     "injection_blind_short_4.jsonl": (0.95, 0.02, 60, 60),  # first run 0.766 / 0 on 1.5; trained on since 1.6
     "injection_blind_short_5.jsonl": (0.95, 0.02, 120, 120),  # first run 0.867 / 0.102; trained on since 1.6
     "injection_blind_short_6.jsonl": (0.85, 0.02, 120, 120),  # blind: first run on 1.6, 0.891 / 0 (1.5: 0.664 / 0.016)
+    "injection_blind_short_7.jsonl": (0.78, 0.05, 120, 120),  # blind: first run on 1.6, 0.805 / 0.039 (1.5: 0.609 / 0.031)
 }
 
 
@@ -81,7 +84,7 @@ def test_blind_batch_rates(name: str) -> None:
     assert fpr <= max_fpr, f"{name}: FPR {fpr:.3f} > {max_fpr}: {false_pos}"
 
 
-BLIND = ("injection_blind_short_6.jsonl",)  # batches train_short.py does not read
+BLIND = ("injection_blind_short_6.jsonl", "injection_blind_short_7.jsonl")  # batches train_short.py does not read
 TRAINING = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "injection_train").glob("written_short*.jsonl"))
 
 
