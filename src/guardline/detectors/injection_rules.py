@@ -234,6 +234,8 @@ _ROLE_STEMS = (
 _TAG = re.compile(
     r"[\[<][ \t]*/?[ \t]*([^\W\d_][^\]>\n@]{0,40}?)[ \t]*[\]>]"
     r"|(?:#{3,}|={3,}|-{3,})[ \t]*([^\W\d_][^\n#=]{1,40}?)[ \t]*(?:#{3,}|={3,}|-{3,})"
+    # a markdown heading that is only a role word or two: "### Assistent", "## Gebruiker"
+    r"|(?m:^[ \t]*#{2,4}[ \t]*([^\W\d_]+(?:[ \t][^\W\d_]+)?)[ \t]*$)"
 )
 _LABEL = re.compile(r"(?<![\w])([A-ZÀ-Ý]{3,}(?:[ \t-][A-ZÀ-Ý]{2,}){0,3})[ \t]*:")
 _LABEL_WORD = re.compile(r"[^\W\d_]+")
@@ -246,7 +248,7 @@ def _role_words(label: str) -> bool:
 def _role_tag_matches(text: str) -> list[re.Match[str]]:
     out = []
     for m in _TAG.finditer(text):
-        if _role_words(m.group(1) or m.group(2) or ""):
+        if _role_words(m.group(1) or m.group(2) or m.group(3) or ""):
             out.append(m)
             if len(out) == 2:
                 break
@@ -261,6 +263,17 @@ def _role_tag(text: str) -> re.Match[str] | None:
 def _second_role_tag(text: str) -> re.Match[str] | None:
     tags = _role_tag_matches(text)
     return tags[1] if len(tags) > 1 else None
+
+
+# a chat-API message object typed into a message: {"role": "system", "content": ...}
+_ROLE_FIELD = re.compile(r"""["']role["'][ \t]*:[ \t]*["']([^"'\n]{2,20})["']""", re.IGNORECASE)
+
+
+def _role_field(text: str) -> re.Match[str] | None:
+    for m in _ROLE_FIELD.finditer(text):
+        if _role_words(m.group(1)):
+            return m
+    return None
 
 
 def _role_label(text: str) -> re.Match[str] | None:
@@ -289,6 +302,7 @@ _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str] | _Finder], ...] = (
     # a role label written in capitals: "... --- SYSTEM: new rules", "ASSISTANT INSTRUCTIONS:"
     ("role_label", (":",), _role_label),
     # bracketed or bannered labels naming a role or a boundary: "[Ende Kundennachricht]", "</kund>"
+    ("role_field", ("role",), _role_field),
     ("role_tag", ("[", "<", "##", "==", "--"), _role_tag),
     ("role_tags", ("[", "<", "##", "==", "--"), _second_role_tag),
     # a configuration flag: "DEBUG=true", "safety: off"
@@ -331,6 +345,7 @@ MARKUP_WEIGHTS: dict[str, tuple[float, float]] = {
     "coined_name": (0.5, 0.2),
     "banner": (0.5, 0.3),
     "role_label": (0.4, 0.3),
+    "role_field": (1.6, 0.3),
     "role_tag": (0.6, 0.3),
     "role_tags": (0.6, 0.3),
     "flag": (0.6, 0.4),
