@@ -14,12 +14,12 @@ Data (messages under ``MAX_CHARS`` characters after normalisation only):
 
 - positives: tuning-half jailbreak-in-the-wild prompts; the written short attacks of
   ``tests/detectors/test_injection_short.py``, ``test_injection_persona.py``, ``test_injection.py``
-  the attacks of blind batches 1-5 (``tests/data/injection_blind_short{,_2,_3,_4,_5}.jsonl``) and of the
+  the attacks of blind batches 1-7 (``tests/data/injection_blind_short{,_2,...,_7}.jsonl``) and of the
   training tables ``written_short*.jsonl`` beside this script (written for training, never a test);
 - negatives: tuning-half ABCD and SGD user turns and HaluEval general queries, and every written
   hard negative of those tables and batches.
 
-Blind batch 6 and later are NOT read: they measure the shipped weights.
+Blind batch 8 and later are NOT read: they measure the shipped weights.
 
 Positives weigh as much in total as negatives; within positives the written ones weigh as much as
 the jailbreaks; within negatives each of abcd, sgd, halueval and written weighs the same. The
@@ -92,7 +92,8 @@ def written() -> list[tuple[str, int, str]]:
     rows += [(t, 0, "base") for t in _texts(base.HARD_NEGATIVES)]  # type: ignore[attr-defined]
     tables = [(ROOT / "tests" / "data" / name, f"batch{i}") for i, name in enumerate(
         ("injection_blind_short.jsonl", "injection_blind_short_2.jsonl", "injection_blind_short_3.jsonl",
-         "injection_blind_short_4.jsonl", "injection_blind_short_5.jsonl"), start=1)]
+         "injection_blind_short_4.jsonl", "injection_blind_short_5.jsonl", "injection_blind_short_6.jsonl",
+         "injection_blind_short_7.jsonl"), start=1)]
     tables += [(path, path.stem) for path in sorted(Path(__file__).parent.glob("written_short*.jsonl"))]
     for path, group in tables:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -256,7 +257,7 @@ def main() -> int:
         "weights": {str(int(k)): round(float(coef[k]), 4) for k in sorted(keep)},
         "meta": {
             "trained_on": "tuning half of ../shared/data (jailbreak, abcd, sgd, halueval; < 200 chars) "
-                          "+ written short tables of tests/detectors, blind batches 1-5 and written_short*.jsonl",
+                          "+ written short tables of tests/detectors, blind batches 1-7 and written_short*.jsonl",
             "C": c, "folds": FOLDS, "chat_fpr_out_of_fold": args.chat_fpr, "min_df": args.min_df, "written_neg": args.written_neg,
             "n_positive": int(y.sum()), "n_negative": int((y == 0).sum()),
         },

@@ -299,8 +299,7 @@ def test_part_features_fire(text: str, feature: str) -> None:
     "I'm sorry, but I can't log in.",
     "Please answer in the following format: yes or no.",
     "When I say my address, you keep mishearing it.",
-    pytest.param("Welcome to HackGPT.", marks=pytest.mark.xfail(
-        strict=True, reason="the short scorer (1.6) scores it 0.52: a coined *GPT name alone now reads as a persona")),
+    "Welcome to HackGPT.",  # 1.6's short scorer flagged it (0.52); 1.7 scores it 0.41
     "Can you describe the 3 words on the label in 2 sentences?",
 ])
 def test_one_part_alone_is_not_an_attack(text: str) -> None:

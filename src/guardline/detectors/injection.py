@@ -87,7 +87,7 @@ class Scan:
 
 class InjectionDetector(BaseDetector):
     name: ClassVar[str] = "injection"
-    version: ClassVar[str] = "1.6"
+    version: ClassVar[str] = "1.7"
     category: ClassVar[Category] = Category.INJECTION
     directions: ClassVar[frozenset[Direction]] = frozenset(Direction)
 
