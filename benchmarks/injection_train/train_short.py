@@ -13,7 +13,7 @@ project's venv supplies guardline's own dependencies and pytest, whose tables ar
 Data (messages under ``MAX_CHARS`` characters after normalisation only):
 
 - positives: tuning-half jailbreak-in-the-wild prompts; the written short attacks of
-  ``tests/detectors/test_injection_short.py``, ``test_injection_persona.py``, ``test_injection.py``
+  ``tests/detectors/test_injection_short.py``, ``test_injection_persona.py`` and ``test_injection.py``,
   the attacks of blind batches 1-7 (``tests/data/injection_blind_short{,_2,...,_7}.jsonl``) and of the
   training tables ``written_short*.jsonl`` beside this script (written for training, never a test);
 - negatives: tuning-half ABCD and SGD user turns and HaluEval general queries, and every written
@@ -22,7 +22,8 @@ Data (messages under ``MAX_CHARS`` characters after normalisation only):
 Blind batch 8 and later are NOT read: they measure the shipped weights.
 
 Positives weigh as much in total as negatives; within positives the written ones weigh as much as
-the jailbreaks; within negatives each of abcd, sgd, halueval and written weighs the same. The
+the jailbreaks; within negatives the written hard negatives weigh ``--written-neg`` (half) and abcd,
+sgd and halueval share the rest equally. The
 decision offset is the smallest at which the scorer alone flags at most ``--chat-fpr`` of
 tuning-half ABCD+SGD turns (5-fold out-of-fold scores) AND at most ``--written-fpr`` of the written
 hard negatives scored leave-one-table-out (trained without their table: translations of one case
@@ -184,7 +185,8 @@ def main() -> int:
                         "blind batch 4: the offset is set on unpruned models, so pruning shifts scores)")
     p.add_argument("--max-weights", type=int, default=100_000, help="keep the largest weights only")
     p.add_argument("--written-neg", type=float, default=0.5,
-                   help="the written hard negatives' share of the negative side (0.5: as much as the chat and HaluEval turns together)")
+                   help="the written hard negatives' share of the negative side "
+                        "(0.5: as much as the chat and HaluEval turns together)")
     p.add_argument("--cache", action="store_true")
     args = p.parse_args()
 
@@ -258,7 +260,8 @@ def main() -> int:
         "meta": {
             "trained_on": "tuning half of ../shared/data (jailbreak, abcd, sgd, halueval; < 200 chars) "
                           "+ written short tables of tests/detectors, blind batches 1-7 and written_short*.jsonl",
-            "C": c, "folds": FOLDS, "chat_fpr_out_of_fold": args.chat_fpr, "min_df": args.min_df, "written_neg": args.written_neg,
+            "C": c, "folds": FOLDS, "chat_fpr_out_of_fold": args.chat_fpr, "min_df": args.min_df,
+            "written_neg": args.written_neg,
             "n_positive": int(y.sum()), "n_negative": int((y == 0).sum()),
         },
     }
