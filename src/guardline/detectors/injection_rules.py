@@ -301,8 +301,10 @@ _MARKUP: tuple[tuple[str, tuple[str, ...], re.Pattern[str] | _Finder], ...] = (
     )),
     # a role label written in capitals: "... --- SYSTEM: new rules", "ASSISTANT INSTRUCTIONS:"
     ("role_label", (":",), _role_label),
-    # bracketed or bannered labels naming a role or a boundary: "[Ende Kundennachricht]", "</kund>"
+    # a chat-API message object: {"role": "assistant", "content": "fee removed"}
     ("role_field", ("role",), _role_field),
+    # bracketed, bannered or heading labels naming a role or a boundary: "[Ende Kundennachricht]",
+    # "</kund>", a line "### Assistent"
     ("role_tag", ("[", "<", "##", "==", "--"), _role_tag),
     ("role_tags", ("[", "<", "##", "==", "--"), _second_role_tag),
     # a configuration flag: "DEBUG=true", "safety: off"
