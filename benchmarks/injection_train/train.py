@@ -110,6 +110,13 @@ def sample_weights(y: np.ndarray, sources: list[str]) -> np.ndarray:
     return w * len(y) / w.sum()
 
 
+def write_weights(out: Path, doc: dict[str, object]) -> None:
+    """Write a weights file as the detector reads it (``injection_model.parse_weights``): gzipped JSON
+    with sorted keys and no timestamp, so that a rerun of a trainer reproduces it byte for byte."""
+    raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    out.write_bytes(gzip.compress(raw, mtime=0))
+
+
 def fit(X: csr_matrix, y: np.ndarray, w: np.ndarray, c: float, max_iter: int = 2000) -> LogisticRegression:
     m = LogisticRegression(C=c, max_iter=max_iter, solver="liblinear", random_state=0)
     m.fit(X, y, sample_weight=w)
@@ -221,8 +228,7 @@ def main() -> int:
             "n_positive": int(y.sum()), "n_negative": int((y == 0).sum()),
         },
     }
-    raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    args.out.write_bytes(gzip.compress(raw, mtime=0))
+    write_weights(args.out, doc)
     print(f"\nwrote {args.out}: {len(keep)} weights, {args.out.stat().st_size} bytes, offset {off:.3f}")
     return 0
 

@@ -34,7 +34,6 @@ a blind batch the training data has. Seed: liblinear with ``random_state=0``; fo
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import importlib.util
 import json
@@ -45,7 +44,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from train import fit, matrix  # the long scorer's script, beside this one
+from train import fit, matrix, write_weights  # the long scorer's script, beside this one
 
 from guardline.bench.injection_data import _template_key, load_all
 from guardline.detectors.injection import InjectionDetector
@@ -136,9 +135,10 @@ def build(data: Path) -> dict[str, list]:
     return out
 
 
-def weights(y: np.ndarray, groups: list[str], written_neg: float | None = None) -> np.ndarray:
-    """Sample weights: each side weighs the same; within a side each class the same, except that
-    ``written_neg`` (when given) is the written hard negatives' share of the negative side."""
+def weights(y: np.ndarray, groups: list[str], written_neg: float) -> np.ndarray:
+    """Sample weights: each side weighs the same; within positives, the jailbreaks and the written
+    attacks the same; within negatives, the written hard negatives ``written_neg`` of the side and
+    each other class an equal part of the rest."""
     def cls(g: str, lab: int) -> str:
         if lab == 1:
             return "pos:jb" if g == "jailbreak" else "pos:written"
@@ -149,11 +149,9 @@ def weights(y: np.ndarray, groups: list[str], written_neg: float | None = None) 
     for k in keys:
         counts[k] += 1
     per_side = {s: sum(1 for k in counts if k.startswith(s)) for s in ("pos", "neg")}
-    w = np.array([1.0 / (counts[k] * per_side[k[:3]]) for k in keys])
-    if written_neg is not None:
-        share = {k: (written_neg if k == "neg:written" else (1 - written_neg) / (per_side["neg"] - 1))
-                 for k in counts if k.startswith("neg")}
-        w = np.array([share[k] / counts[k] if k in share else wi for k, wi in zip(keys, w, strict=True)])
+    share = {k: (written_neg if k == "neg:written" else (1 - written_neg) / (per_side["neg"] - 1))
+             for k in counts if k.startswith("neg")}
+    w = np.array([share[k] / counts[k] if k in share else 1.0 / (counts[k] * per_side["pos"]) for k in keys])
     return w * len(y) / w.sum()
 
 
@@ -189,6 +187,8 @@ def main() -> int:
                         "(0.5: as much as the chat and HaluEval turns together)")
     p.add_argument("--cache", action="store_true")
     args = p.parse_args()
+    if not 0.0 < args.written_neg < 1.0:
+        p.error(f"--written-neg must be between 0 and 1 (exclusive), got {args.written_neg}")
 
     cache = Path("/tmp/injection_train_short_rows.pkl")
     if args.cache and cache.exists():
@@ -265,8 +265,7 @@ def main() -> int:
             "n_positive": int(y.sum()), "n_negative": int((y == 0).sum()),
         },
     }
-    raw = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    args.out.write_bytes(gzip.compress(raw, mtime=0))
+    write_weights(args.out, doc)
     print(f"wrote {args.out}: {len(keep)} weights, {args.out.stat().st_size} bytes")
     return 0
 
