@@ -29,14 +29,18 @@ class MonitorGauges:
             return
         self.enabled = True
         self.registry = registry if registry is not None else CollectorRegistry()
-        self.messages = Gauge("guardline_window_messages", "Agent replies in the rolling window",
-                              ("tenant", "agent", "version", "channel", "window"), registry=self.registry, multiprocess_mode="mostrecent")
-        self.rate = Gauge("guardline_window_rate", "Share of agent replies in the rolling window",
-                          ("tenant", "agent", "version", "channel", "window", "metric"), registry=self.registry, multiprocess_mode="mostrecent")
-        self.alert = Gauge("guardline_alert_active", "1 while the alert fires",
-                           ("tenant", "rule", "agent", "version"), registry=self.registry, multiprocess_mode="mostrecent")
-        self.breaker = Gauge("guardline_breaker_state", "0 closed, 1 half-open, 2 open, 3 killed",
-                             ("tenant", "agent", "version"), registry=self.registry, multiprocess_mode="mostrecent")
+
+        def gauge(name: str, doc: str, labels: tuple[str, ...]) -> Any:
+            # the windows live in the shared state store: with several workers, the latest value wins
+            return Gauge(name, doc, labels, registry=self.registry, multiprocess_mode="mostrecent")
+
+        self.messages = gauge("guardline_window_messages", "Agent replies in the rolling window",
+                              ("tenant", "agent", "version", "channel", "window"))
+        self.rate = gauge("guardline_window_rate", "Share of agent replies in the rolling window",
+                          ("tenant", "agent", "version", "channel", "window", "metric"))
+        self.alert = gauge("guardline_alert_active", "1 while the alert fires", ("tenant", "rule", "agent", "version"))
+        self.breaker = gauge("guardline_breaker_state", "0 closed, 1 half-open, 2 open, 3 killed",
+                             ("tenant", "agent", "version"))
 
     def window(self, tenant: str, agent: str, version: str, channel: str, window: str,
                summary: dict[str, Any]) -> None:
